@@ -1,0 +1,126 @@
+// The ptrace platform.
+//
+// Each application address space is a stub process; each task that runs
+// in it owns one thread of that process, which the task's own Sentry host
+// thread traces with PTRACE_SYSEMU (so every syscall stops before it runs
+// and is skipped by the host). Faults arrive as signal-delivery stops.
+//
+// Stub processes are cloned from a master stub that was forked before the
+// Sentry installed its seccomp filter and that has nothing mapped but the
+// stub code and the host vDSO. A factory thread (the master's tracer) keeps
+// a small pool of fresh stubs so fork and exec rarely wait for it.
+//
+// Lock order: PtracePlatform::mu_ is a leaf; PtraceAddressSpace::mu_ is a
+// leaf taken under the MemoryManager's locks.
+#ifndef PLATFORM_PTRACE_PTRACE_H_
+#define PLATFORM_PTRACE_PTRACE_H_
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "platform/platform.h"
+#include "platform/ptrace/stub_thread.h"
+
+namespace sentry::ptrace_platform {
+
+// One syscall queued for a stub's batch page.
+struct StubOp {
+  uint64_t nr, a[6];
+};
+static_assert(sizeof(StubOp) == 56);
+
+class PtracePlatform;
+
+class PtraceAddressSpace : public AddressSpace {
+ public:
+  PtraceAddressSpace(PtracePlatform* p, pid_t pid, uint64_t batch_off);
+  ~PtraceAddressSpace() override;
+
+  void MapFile(UserAddr addr, uint64_t off, uint64_t len, Prot prot) override;
+  void Unmap(UserAddr addr, uint64_t len) override;
+  void Protect(UserAddr addr, uint64_t len, Prot prot) override;
+  bool Flush() override;
+  bool CanOperate() const override;
+
+  pid_t pid() const { return pid_; }
+  // Claims the stub's first thread (parked, untraced). Once.
+  pid_t TakeInitialThread() { return initial_tid_.exchange(0); }
+
+  // The stub thread traced by the calling host thread in this address
+  // space, if any (set by PtraceContext while it is in this space).
+  StubThread* CurrentThread() const;
+
+ private:
+  PtracePlatform* const p_;
+  const pid_t pid_;
+  const uint64_t batch_off_;  // MemoryFile page holding queued ops
+  std::atomic<pid_t> initial_tid_;
+
+  absl::Mutex mu_;
+  std::vector<StubOp> pending_ ABSL_GUARDED_BY(mu_);
+  bool batch_page_mapped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class PtraceContext : public Context {
+ public:
+  explicit PtraceContext(PtracePlatform* p) : p_(p) {}
+  ~PtraceContext() override;
+
+  SwitchResult Switch(AddressSpace* as, ArchContext& ac) override;
+  void Interrupt() override;
+  void PullFpState(ArchContext& ac) override;
+  Errno PrepareSibling(AddressSpace* as, Context& child) override;
+  void Release() override;
+
+ private:
+  bool EnterAddressSpace(PtraceAddressSpace* as);
+
+  PtracePlatform* const p_;
+  PtraceAddressSpace* as_ = nullptr;  // the space thread_ lives in
+  StubThread thread_;
+  // A parked thread prepared by a sibling's PrepareSibling.
+  PtraceAddressSpace* adopt_as_ = nullptr;
+  pid_t adopt_tid_ = 0;
+
+  std::atomic<bool> interrupt_{false};
+  // Packed (pid << 32 | tid) of the running stub thread, for Interrupt().
+  std::atomic<uint64_t> target_{0};
+};
+
+class PtracePlatform : public Platform {
+ public:
+  static absl::StatusOr<std::unique_ptr<PtracePlatform>> Create(MemoryFile* mf);
+  ~PtracePlatform() override;
+
+  std::string_view Name() const override { return "ptrace"; }
+  ErrorOr<std::unique_ptr<AddressSpace>> NewAddressSpace() override;
+  std::unique_ptr<Context> NewContext() override { return std::make_unique<PtraceContext>(this); }
+  std::vector<AddrRange> ReservedRanges() const override { return reserved_; }
+  uint64_t VdsoAddress() const override { return vdso_; }
+
+  MemoryFile* memory_file() const { return mf_; }
+
+ private:
+  explicit PtracePlatform(MemoryFile* mf) : mf_(mf) {}
+  absl::Status Init();
+  void FactoryLoop(pid_t master);
+
+  MemoryFile* const mf_;
+  std::vector<AddrRange> reserved_;
+  uint64_t vdso_ = 0;
+
+  absl::Mutex mu_;
+  std::deque<pid_t> pool_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool factory_failed_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread factory_;
+  pid_t master_ = 0;
+};
+
+}  // namespace sentry::ptrace_platform
+
+#endif  // PLATFORM_PTRACE_PTRACE_H_
