@@ -94,6 +94,10 @@ class Context {
   // Leaves the current address space (e.g. on exec or exit), releasing the
   // host resources that belong to this task.
   virtual void Release() = 0;
+
+  // CPU time the application has spent running in this context (the
+  // Sentry's own time handling its syscalls is not included).
+  virtual uint64_t AppCpuTimeNs() = 0;
 };
 
 class Platform {

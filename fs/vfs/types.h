@@ -26,6 +26,8 @@ struct Credentials {
   uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<uint32_t> groups;
   uint64_t cap_effective = ~0ull;
+  uint64_t cap_permitted = ~0ull;
+  uint64_t cap_inheritable = 0;
   bool HasCap(int cap) const { return (cap_effective >> cap) & 1; }
   bool InGroup(uint32_t g) const {
     if (g == fsgid) return true;
@@ -78,6 +80,9 @@ struct SetAttr {
   uint32_t uid = 0, gid = 0;
   uint64_t size = 0;
   struct timespec atime {}, mtime{}, ctime{};
+  // The times are "now" (utimensat with NULL or UTIME_NOW): write
+  // permission is enough, ownership is not needed.
+  bool times_now = false;
 };
 
 struct DirEntry {

@@ -38,16 +38,14 @@ struct PathContext {
 };
 
 // Resolution flags.
-enum : uint32_t {
-  kFollow = 1u << 0,          // follow a symlink in the last component
-  kMustBeDir = 1u << 1,       // last component must be a directory
-  kNoSymlinks = 1u << 2,      // RESOLVE_NO_SYMLINKS
-  kNoMagicLinks = 1u << 3,    // RESOLVE_NO_MAGICLINKS
-  kNoXdev = 1u << 4,          // RESOLVE_NO_XDEV
-  kBeneath = 1u << 5,         // RESOLVE_BENEATH: never leave `start`
-  kInRoot = 1u << 6,          // RESOLVE_IN_ROOT: `start` acts as the root
-  kEmptyPathOk = 1u << 7,     // AT_EMPTY_PATH: "" means `start` itself
-};
+inline constexpr uint32_t kFollow = 1u << 0;       // follow a symlink in the last component
+inline constexpr uint32_t kMustBeDir = 1u << 1;    // last component must be a directory
+inline constexpr uint32_t kNoSymlinks = 1u << 2;   // RESOLVE_NO_SYMLINKS
+inline constexpr uint32_t kNoMagicLinks = 1u << 3; // RESOLVE_NO_MAGICLINKS
+inline constexpr uint32_t kNoXdev = 1u << 4;       // RESOLVE_NO_XDEV
+inline constexpr uint32_t kBeneath = 1u << 5;      // RESOLVE_BENEATH: never leave `start`
+inline constexpr uint32_t kInRoot = 1u << 6;       // RESOLVE_IN_ROOT: `start` acts as the root
+inline constexpr uint32_t kEmptyPathOk = 1u << 7;  // AT_EMPTY_PATH: "" means `start` itself
 
 inline constexpr int kMaxSymlinks = 40;
 inline constexpr size_t kNameMax = 255;

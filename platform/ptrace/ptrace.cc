@@ -344,7 +344,21 @@ bool PtraceAddressSpace::Flush() {
 
 PtraceContext::~PtraceContext() { Release(); }
 
+uint64_t PtraceContext::AppCpuTimeNs() {
+  uint64_t n = released_cpu_ns_;
+  if (thread_.valid()) {
+    // The stub thread's own CPU clock (MAKE_THREAD_CPUCLOCK(tid, SCHED)).
+    clockid_t c = static_cast<clockid_t>((~static_cast<unsigned>(thread_.tid()) << 3) | 2 | 4);
+    struct timespec ts;
+    if (clock_gettime(c, &ts) == 0) {
+      n += static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+    }
+  }
+  return n;
+}
+
 void PtraceContext::Release() {
+  if (thread_.valid()) released_cpu_ns_ = AppCpuTimeNs();
   if (tls_as == as_) {
     tls_as = nullptr;
     tls_thread = nullptr;

@@ -75,6 +75,7 @@ class PtraceContext : public Context {
   void PullFpState(ArchContext& ac) override;
   Errno PrepareSibling(AddressSpace* as, Context& child) override;
   void Release() override;
+  uint64_t AppCpuTimeNs() override;
 
  private:
   bool EnterAddressSpace(PtraceAddressSpace* as);
@@ -87,6 +88,8 @@ class PtraceContext : public Context {
   pid_t adopt_tid_ = 0;
 
   std::atomic<bool> interrupt_{false};
+  // CPU time of stub threads this context used and released.
+  uint64_t released_cpu_ns_ = 0;
   // Packed (pid << 32 | tid) of the running stub thread, for Interrupt().
   std::atomic<uint64_t> target_{0};
 };

@@ -95,6 +95,19 @@ size_t MemoryManager::ZeroOutPartial(UserAddr dst, size_t n) {
   });
 }
 
+Errno MemoryManager::SharedOffset(UserAddr a, bool* shared, uint64_t* off) {
+  absl::MutexLock l(&mu_);
+  auto vit = FindVmaLocked(a.value());
+  if (vit == vmas_.end()) return EFAULT;
+  *shared = vit->second.shared;
+  if (!*shared) return 0;
+  bool bus = false;
+  TRY(PopulateLocked(a.value(), a.value() + 1, false, &bus));
+  auto pit = FindPmaLocked(a.value());
+  *off = pit->second.off + (a.value() - pit->first);
+  return 0;
+}
+
 ErrorOr<std::string> MemoryManager::CopyInString(UserAddr src, size_t max_len) {
   std::string out;
   uint64_t a = src.value();

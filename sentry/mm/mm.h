@@ -113,6 +113,10 @@ class MemoryManager {
   using BlockFn = std::function<bool(uint8_t* p, size_t len)>;
   size_t WithBlocks(UserAddr addr, size_t n, bool write, const BlockFn& fn);
 
+  // For futex keys: whether `addr` is in a shared mapping and, if so, the
+  // MemoryFile offset backing it (populating the page). EFAULT if unmapped.
+  Errno SharedOffset(UserAddr addr, bool* shared, uint64_t* off);
+
   // --- process lifetime ---
   // A copy-on-write copy for fork().
   ErrorOr<std::shared_ptr<MemoryManager>> Fork();

@@ -1,0 +1,172 @@
+// runsc boot: the Sentry process. Everything before the seccomp filter is
+// set up while the process can still see the host; then the sandbox runs
+// with no host view, no capabilities and a small syscall allowlist.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "fs/host/host_file.h"
+#include "platform/platform.h"
+#include "runsc/flags.h"
+#include "runsc/isolation.h"
+#include "runsc/rootfs.h"
+#include "runsc/runsc.pb.h"
+#include "runsc/seccomp.h"
+#include "sentry/base/log.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/mm/memory_file.h"
+
+namespace runsc {
+namespace {
+
+// 1 TiB of (sparse) application memory address space in the MemoryFile.
+constexpr uint64_t kMemoryFileSize = 1ull << 40;
+
+const int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+bool ReadSpec(int fd, BootSpec* spec) {
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return spec->ParseFromString(data);
+}
+
+// Host signals sent to the Sentry go to the sandbox's init process group,
+// as a terminal would deliver them.
+void ForwardSignals(sentry::Kernel* k) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwardedSignals) sigaddset(&set, s);
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig <= 0) continue;
+    absl::MutexLock l(&k->tasks_mu_);
+    sentry::ProcessGroup* pg = k->FindProcessGroupLocked(1);
+    std::vector<sentry::ThreadGroup*> targets;
+    if (pg != nullptr) targets = pg->members;
+    if (targets.empty() && k->init_group() != nullptr) targets.push_back(k->init_group());
+    for (sentry::ThreadGroup* g : targets) {
+      siginfo_t info = sentry::MakeSigInfo(sig, SI_USER);
+      k->SendSignalLocked(g, nullptr, info);
+    }
+  }
+}
+
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
+
+}  // namespace
+
+int RunBoot(const BootFlags& b) {
+  sentry::SetLogPrefix("sentry");
+  if (b.log_fd >= 0) sentry::SetLogFd(b.log_fd);
+  BootSpec spec;
+  if (!ReadSpec(b.spec_fd, &spec)) {
+    SLOG(kError, "cannot read the boot spec");
+    return 125;
+  }
+  if (spec.debug()) sentry::SetLogLevel(sentry::LogLevel::kDebug);
+
+  // Host signals are handled by one forwarding thread; block them before
+  // any other thread exists so every thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwardedSignals) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+  auto mf = sentry::MemoryFile::Create(kMemoryFileSize);
+  if (!mf.ok()) {
+    SLOG(kError, "memory file: %s", mf.status().ToString());
+    return 125;
+  }
+  // The platform forks its stubs now, while nothing is filtered yet.
+  auto platform = sentry::CreatePlatform(spec.platform(), mf->get());
+  if (!platform.ok()) {
+    SLOG(kError, "platform %s: %s", spec.platform(), platform.status().ToString());
+    return 125;
+  }
+  HostInfo info = SnapshotHostInfo();
+
+  // From here on, no host path is reachable.
+  if (auto s = PivotToEmptyRoot(); !s.ok()) {
+    SLOG(kError, "isolation: %s", s.ToString());
+    return 125;
+  }
+  if (auto s = DropAllCapabilities(); !s.ok()) {
+    SLOG(kError, "isolation: %s", s.ToString());
+    return 125;
+  }
+  SetUndumpable();
+
+  sentry::vfs::VFS vfs;
+  auto root = SetupRootFs(&vfs, mf->get(), b.gofer_fd, spec.overlay(), info);
+  if (!root.ok()) {
+    SLOG(kError, "root file system: %s", root.ToString());
+    return 125;
+  }
+
+  std::vector<std::shared_ptr<sentry::vfs::FileDescription>> stdio;
+  for (int fd = 0; fd < spec.stdio_count(); fd++) {
+    int flags = fcntl(fd, F_GETFL);
+    auto f = sentry::vfs::NewHostFile(fd, flags < 0 ? O_RDWR : static_cast<uint32_t>(flags & O_ACCMODE));
+    stdio.push_back(f.ok() ? *f : nullptr);
+  }
+
+  sentry::KernelOptions kopts;
+  kopts.strace = spec.strace();
+  kopts.hostname = spec.hostname().empty() ? "sandbox" : spec.hostname();
+  sentry::Kernel kernel(platform->get(), mf->get(), &vfs, kopts);
+  std::thread(ForwardSignals, &kernel).detach();
+
+  if (auto s = InstallSeccomp(SentryRules(spec.platform())); !s.ok()) {
+    SLOG(kError, "seccomp: %s", s.ToString());
+    return 125;
+  }
+
+  sentry::InitSpec init;
+  init.argv.assign(spec.argv().begin(), spec.argv().end());
+  init.path = init.argv.empty() ? "" : init.argv[0];
+  init.envv.assign(spec.env().begin(), spec.env().end());
+  init.cwd = spec.cwd().empty() ? "/" : spec.cwd();
+  init.creds.uid = init.creds.euid = init.creds.suid = init.creds.fsuid = spec.uid();
+  init.creds.gid = init.creds.egid = init.creds.sgid = init.creds.fsgid = spec.gid();
+  if (spec.uid() != 0) init.creds.cap_effective = init.creds.cap_permitted = 0;
+  init.creds.groups.assign(spec.groups().begin(), spec.groups().end());
+  init.stdio = stdio;
+  init.umask = spec.umask();
+  for (const Rlimit& r : spec.rlimits()) init.rlimits.push_back({r.resource(), {r.cur(), r.max()}});
+  if (auto s = kernel.StartInit(init); !s.ok()) {
+    // The working directory may not exist inside; fall back to "/" as
+    // gVisor does, then report a missing command like a shell would.
+    if (absl::IsNotFound(s) && s.message().find("working directory") != absl::string_view::npos) {
+      init.cwd = "/";
+      s = kernel.StartInit(init);
+    }
+    if (!s.ok()) {
+      fprintf(stderr, "runsc: %s\n", std::string(s.message()).c_str());
+      return absl::IsNotFound(s) ? 127 : 126;
+    }
+  }
+  int status = kernel.WaitForInit();
+  SLOG(kDebug, "init exited with status %#x", status);
+  fflush(nullptr);
+  _exit(ExitCodeOf(status));
+}
+
+}  // namespace runsc

@@ -1,0 +1,103 @@
+// runsc: the OCI runtime CLI and the entry point of the sandbox processes
+// (the Sentry is "runsc boot", the Gofer "runsc gofer").
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_format.h"
+#include "runsc/flags.h"
+#include "runsc/seccomp.h"
+#include "syscalls/table.h"
+
+namespace runsc {
+
+std::string SelfExe() {
+  static const std::string path = [] {
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("/proc/self/exe");
+  }();
+  return path;
+}
+
+int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only, int sock_fd,
+              int log_fd);
+
+namespace {
+
+int PrintSyscalls() {
+  const char* kSupport[] = {"full", "partial", "error", "unimplemented"};
+  for (const sentry::SyscallInfo& s : sentry::AllSyscalls()) {
+    std::string extra = s.note;
+    if (s.support == sentry::Support::kError) {
+      extra = absl::StrFormat("%s%s", strerrorname_np(s.error), extra.empty() ? "" : ": " + extra);
+    }
+    printf("%-4d %-24s %-13s %s\n", s.nr, s.name, kSupport[static_cast<int>(s.support)],
+           extra.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace runsc
+
+int main(int argc, char** argv) {
+  using runsc::GlobalFlags;
+  GlobalFlags g;
+  CLI::App app{"runsc: an OCI runtime that runs containers in a user-space kernel"};
+  app.require_subcommand(1);
+  app.add_option("--platform", g.platform, "ptrace (the only one so far)");
+  app.add_option("--network", g.network, "none (only loopback-less isolation so far)");
+  app.add_flag("--strace", g.strace, "log every syscall of the sandbox");
+  app.add_flag("--debug", g.debug, "verbose logging");
+  app.add_option("--debug-log", g.debug_log, "write debug and strace output to this file");
+  app.add_option("--root", g.root, "state directory");
+  app.add_option("--log", g.log, "log file (runc compatible)");
+  app.add_option("--log-format", g.log_format, "text or json");
+
+  std::vector<std::string> do_cmd;
+  CLI::App* do_app = app.add_subcommand("do", "run a host command in a fresh sandbox");
+  do_app->add_option("command", do_cmd, "command and arguments")->required();
+  do_app->prefix_command();
+
+  runsc::BootFlags boot;
+  CLI::App* boot_app = app.add_subcommand("boot", "(internal) start the Sentry");
+  boot_app->add_option("--gofer-fd", boot.gofer_fd)->required();
+  boot_app->add_option("--spec-fd", boot.spec_fd)->required();
+  boot_app->add_option("--log-fd", boot.log_fd);
+  boot_app->group("");
+
+  std::string gofer_root = "/";
+  bool gofer_ro = false;
+  int gofer_sock = -1, gofer_log = -1;
+  CLI::App* gofer_app = app.add_subcommand("gofer", "(internal) serve the root file system");
+  gofer_app->add_option("--root", gofer_root);
+  gofer_app->add_flag("--read-only", gofer_ro);
+  gofer_app->add_option("--sock-fd", gofer_sock)->required();
+  gofer_app->add_option("--log-fd", gofer_log);
+  gofer_app->group("");
+
+  std::string which;
+  CLI::App* sa = app.add_subcommand("seccomp-allowlist", "print a host syscall allowlist");
+  sa->add_option("process", which, "sentry or gofer")->required()->check(CLI::IsMember({"sentry", "gofer"}));
+
+  app.add_subcommand("syscalls", "print the syscall table and each syscall's support level");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("do")) return runsc::RunDo(g, do_cmd);
+  if (app.got_subcommand("boot")) return runsc::RunBoot(boot);
+  if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_sock, gofer_log);
+  if (app.got_subcommand("syscalls")) return runsc::PrintSyscalls();
+  if (app.got_subcommand("seccomp-allowlist")) {
+    std::vector<runsc::SeccompRule> rules =
+        which == "sentry" ? runsc::SentryRules(g.platform.empty() ? "ptrace" : g.platform)
+                          : runsc::GoferRules(true);
+    fputs(runsc::FormatAllowlist(rules).c_str(), stdout);
+    printf("# %zu host syscalls\n", runsc::CountSyscalls(rules));
+    return 0;
+  }
+  return 0;
+}

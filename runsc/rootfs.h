@@ -1,0 +1,27 @@
+// The sandbox's mount tree: the root (gofer files under an in-memory
+// overlay), /proc, /dev, /dev/shm, /sys.
+#ifndef RUNSC_ROOTFS_H_
+#define RUNSC_ROOTFS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "fs/vfs/vfs.h"
+#include "sentry/mm/memory_file.h"
+
+namespace runsc {
+
+// Host facts the Sentry reads before it loses its view of the host
+// (/proc/cpuinfo text and the like, shown inside the sandbox).
+struct HostInfo {
+  std::string cpuinfo;
+  std::string meminfo;
+};
+HostInfo SnapshotHostInfo();
+
+absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofer_fd, bool overlay,
+                         const HostInfo& info);
+
+}  // namespace runsc
+
+#endif  // RUNSC_ROOTFS_H_

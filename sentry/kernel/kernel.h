@@ -1,0 +1,185 @@
+// Kernel: the sandbox's one instance of everything global: the platform,
+// the MemoryFile, the VFS, the task tree with its (single) pid namespace,
+// futexes, clocks and the UTS names.
+#ifndef SENTRY_KERNEL_KERNEL_H_
+#define SENTRY_KERNEL_KERNEL_H_
+
+#include <sys/wait.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "fs/vfs/vfs.h"
+#include "platform/platform.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timers.h"
+#include "sentry/mm/memory_file.h"
+
+namespace sentry {
+
+struct KernelOptions {
+  bool strace = false;
+  std::string hostname = "sandbox";
+};
+
+// What the first process starts with.
+struct InitSpec {
+  std::string path;  // executable (resolved inside the sandbox with PATH)
+  std::vector<std::string> argv;
+  std::vector<std::string> envv;
+  std::string cwd = "/";
+  vfs::Credentials creds;
+  std::vector<std::shared_ptr<vfs::FileDescription>> stdio;  // fds 0, 1, 2...
+  uint32_t umask = 022;
+  std::vector<std::pair<int, struct rlimit>> rlimits;
+};
+
+class Kernel {
+ public:
+  Kernel(Platform* p, MemoryFile* mf, vfs::VFS* vfs, KernelOptions opts);
+  ~Kernel();
+
+  Platform* platform() const { return platform_; }
+  MemoryFile* memory_file() const { return mf_; }
+  vfs::VFS* vfs() const { return vfs_; }
+  Futexes& futexes() { return futexes_; }
+  Timers& timers() { return timers_; }
+  const KernelOptions& options() const { return opts_; }
+
+  // Starts pid 1. Errors are for the user (e.g. executable not found).
+  absl::Status StartInit(const InitSpec& spec);
+  // Blocks until pid 1 exits, kills what is left, waits for every task
+  // thread, and returns pid 1's wait status.
+  int WaitForInit();
+
+  // --- the task tree; tasks_mu_ is the outermost kernel lock ---
+  absl::Mutex tasks_mu_;
+  std::shared_ptr<Task> TaskByTid(int32_t tid);
+  std::shared_ptr<ThreadGroup> GroupByTgid(int32_t tgid);
+  // Every live thread group (for kill(-1), /proc).
+  std::vector<std::shared_ptr<ThreadGroup>> AllGroups();
+  ThreadGroup* init_group() const { return init_.get(); }
+
+  // Allocates a pid not in use as a tid, tgid, pgid or sid.
+  ErrorOr<int32_t> AllocPidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  void RegisterTaskLocked(std::shared_ptr<Task> t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  void RegisterGroupLocked(std::shared_ptr<ThreadGroup> g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Forgets a reaped task / group (frees the pid).
+  void UnregisterTaskLocked(int32_t tid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  void UnregisterGroupLocked(int32_t tgid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  ProcessGroup* FindProcessGroupLocked(int32_t pgid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  ProcessGroup* CreateProcessGroupLocked(int32_t pgid, Session* s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  Session* CreateSessionLocked(int32_t sid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  Session* FindSessionLocked(int32_t sid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  void JoinProcessGroupLocked(ThreadGroup* g, ProcessGroup* pg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
+  // Starts the exit of every task in `g` with wait status `status` (an
+  // exit_group code << 8, or a fatal signal number). First caller wins.
+  void GroupExit(ThreadGroup* g, int status);
+  void GroupExitLocked(ThreadGroup* g, int status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
+  // wait4/waitid (task_exit.cc).
+  struct WaitOptions {
+    int id_type = P_ALL;  // P_ALL, P_PID, P_PGID (P_PIDFD is resolved by the caller)
+    int32_t id = 0;
+    int options = 0;      // WNOHANG|WUNTRACED|WCONTINUED|WEXITED|WNOWAIT (WSTOPPED==WUNTRACED)
+  };
+  struct WaitResult {
+    int32_t pid = 0;      // 0: WNOHANG and nothing ready
+    int status = 0;       // wait(2) status word
+    int code = 0;         // CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED
+    int child_status = 0; // exit code or signal (siginfo si_status)
+    uint32_t uid = 0;
+    uint64_t user_ns = 0, sys_ns = 0;  // the child's CPU time (rusage)
+  };
+  ErrorOr<WaitResult> Wait(Task& t, const WaitOptions& o);
+
+  // clone/fork/vfork/clone3 (task_clone.cc). Returns the child's tid.
+  struct CloneArgs {
+    uint64_t flags = 0;      // CLONE_* without the exit signal
+    int exit_signal = 0;
+    uint64_t stack = 0;      // 0: same stack pointer
+    UserAddr parent_tid, child_tid;
+    uint64_t tls = 0;
+    UserAddr pidfd;
+  };
+  ErrorOr<int32_t> Clone(Task& parent, const CloneArgs& a);
+
+  // execve/execveat (task_exec.cc). On success the task's registers are
+  // the new program's; the caller returns kSysRetNoReturnValue.
+  Errno Execve(Task& t, const vfs::VirtualDentry& start, const std::string& path,
+               std::vector<std::string> argv, std::vector<std::string> envv, uint32_t flags);
+  // Kills every process but init's (init's own exit, shutdown).
+  void KillAllExceptInit();
+
+  // --- signals (task_signal.cc); callers hold tasks_mu_ ---
+  // Queues `info` for the group (kill) or, with `target`, for one task
+  // (tgkill), applying Linux's rules: ignored signals are dropped, SIGKILL
+  // kills at once, SIGCONT/stop signals cancel each other, and one task
+  // that does not block the signal is interrupted to deliver it.
+  void SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& info)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Whether a signal to `g` would be ignored (handler SIG_IGN, or SIG_DFL
+  // whose default is to ignore) — then it is not even queued.
+  bool SignalIgnoredLocked(ThreadGroup* g, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Stops / continues a whole group (job control).
+  void GroupStopLocked(ThreadGroup* g, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Tells `g`'s parent that `g` changed state: SIGCHLD (unless ignored or
+  // SA_NOCLDSTOP for stops) and a wakeup of its waiters.
+  void NotifyParentLocked(ThreadGroup* g, int why, int status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Forgets a zombie group after wait() (or at once when its parent
+  // ignores SIGCHLD).
+  void ReapLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Called with tasks_mu_ held when the last task of `g` exited.
+  void GroupDeadLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
+  // Called by a task thread when it has fully exited (after the last use
+  // of its host resources): lets WaitForInit finish.
+  void TaskThreadDone();
+  // Called when a thread group became a zombie.
+  void GroupExited(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
+  // Monotonic nanoseconds since the sandbox booted (for /proc/uptime and
+  // start times).
+  uint64_t UptimeNs() const;
+  std::string hostname();
+  void SetHostname(std::string h);
+  std::string domainname();
+  void SetDomainname(std::string d);
+
+  // Number of tasks created since boot (for /proc/loadavg-ish stats).
+  std::atomic<uint64_t> forks{0};
+
+ private:
+  Platform* const platform_;
+  MemoryFile* const mf_;
+  vfs::VFS* const vfs_;
+  const KernelOptions opts_;
+  Futexes futexes_;
+  Timers timers_;
+  uint64_t boot_ns_;
+
+  absl::flat_hash_map<int32_t, std::shared_ptr<Task>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
+  absl::flat_hash_map<int32_t, std::shared_ptr<ThreadGroup>> groups_ ABSL_GUARDED_BY(tasks_mu_);
+  absl::flat_hash_map<int32_t, std::unique_ptr<ProcessGroup>> pgroups_ ABSL_GUARDED_BY(tasks_mu_);
+  absl::flat_hash_map<int32_t, std::unique_ptr<Session>> sessions_ ABSL_GUARDED_BY(tasks_mu_);
+  int32_t last_pid_ ABSL_GUARDED_BY(tasks_mu_) = 0;
+  std::shared_ptr<ThreadGroup> init_;
+  bool init_exited_ ABSL_GUARDED_BY(tasks_mu_) = false;
+  int running_threads_ ABSL_GUARDED_BY(tasks_mu_) = 0;
+
+  absl::Mutex uts_mu_;
+  std::string hostname_ ABSL_GUARDED_BY(uts_mu_);
+  std::string domainname_ ABSL_GUARDED_BY(uts_mu_) = "(none)";
+};
+
+}  // namespace sentry
+
+#endif  // SENTRY_KERNEL_KERNEL_H_

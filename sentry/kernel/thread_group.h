@@ -1,0 +1,131 @@
+// ThreadGroup (a process) and the signal state threads share.
+//
+// Lock order (whole kernel): Kernel::tasks_mu_ > SignalHandlers::mu >
+// Task::mu_ > (everything else: MemoryManager, VFS, files, wait queues).
+// - tasks_mu_ guards the process tree: membership of tasks in groups,
+//   parent/children, process groups/sessions, exit states.
+// - SignalHandlers::mu guards the actions and, as Linux's siglock does,
+//   the pending signals and masks of every task using these handlers and
+//   the group's stop/exit-in-progress flags.
+#ifndef SENTRY_KERNEL_THREAD_GROUP_H_
+#define SENTRY_KERNEL_THREAD_GROUP_H_
+
+#include <sys/resource.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "sentry/base/waiter.h"
+#include "sentry/kernel/signal_types.h"
+
+namespace sentry {
+
+class Task;
+class Kernel;
+class ThreadGroup;
+
+// Signals waiting for delivery, in arrival order. Standard signals are
+// queued at most once; real-time signals queue every instance.
+class PendingSignals {
+ public:
+  SigSet set() const { return set_; }
+  // Returns false if the signal was a standard one already pending.
+  bool Enqueue(const siginfo_t& info);
+  // Removes the lowest-numbered pending signal not in `blocked`.
+  bool Dequeue(SigSet blocked, siginfo_t* out);
+  // Removes a specific signal (all instances when `all`).
+  void Discard(int sig);
+  void DiscardMask(SigSet m);
+  size_t QueuedCount() const { return queue_.size(); }
+
+ private:
+  SigSet set_ = 0;
+  std::vector<siginfo_t> queue_;
+};
+
+struct SignalHandlers {
+  absl::Mutex mu;
+  std::array<KSigaction, kNumSignals + 1> actions ABSL_GUARDED_BY(mu);
+  std::shared_ptr<SignalHandlers> Copy();
+  // execve: caught signals go back to SIG_DFL (ignored ones stay ignored).
+  void ResetForExec();
+};
+
+struct ProcessGroup;
+struct Session {
+  int32_t sid = 0;
+  std::vector<ProcessGroup*> groups;
+};
+struct ProcessGroup {
+  int32_t pgid = 0;
+  Session* session = nullptr;
+  std::vector<ThreadGroup*> members;
+};
+
+// Resource limits, rlimit(2).
+class Limits {
+ public:
+  Limits();
+  struct rlimit Get(int resource);
+  void Set(int resource, struct rlimit l);
+  uint64_t Cur(int resource) { return Get(resource).rlim_cur; }
+
+ private:
+  absl::Mutex mu_;
+  std::array<struct rlimit, RLIM_NLIMITS> l_ ABSL_GUARDED_BY(mu_);
+};
+
+class ThreadGroup {
+ public:
+  ThreadGroup(Kernel* k, int32_t tgid, std::shared_ptr<SignalHandlers> sh);
+  int32_t tgid() const { return tgid_; }
+  Kernel* kernel() const { return k_; }
+
+  // --- guarded by Kernel::tasks_mu_ ---
+  std::vector<Task*> tasks;       // live (not yet exited) tasks
+  Task* leader = nullptr;
+  ThreadGroup* parent = nullptr;  // reparented to init when it dies
+  std::vector<ThreadGroup*> children;
+  ProcessGroup* pgrp = nullptr;
+  std::shared_ptr<SignalHandlers> sighand;
+  int exit_signal = SIGCHLD;      // sent to the parent when we die
+  bool zombie = false;            // all tasks exited; waiting to be reaped
+  int wait_status = 0;            // wait(2) status once exiting/zombie
+  bool exit_status_set = false;   // a group exit fixed wait_status
+  bool subreaper = false;
+  // Stop/continue events not yet consumed by wait (WUNTRACED/WCONTINUED).
+  bool stop_event = false;
+  int stop_signal = 0;
+  bool continue_event = false;
+  // The process is running execve's "kill other threads" phase.
+  Task* execer = nullptr;
+
+  // --- guarded by sighand->mu ---
+  PendingSignals shared_pending;
+  bool group_exiting = false;     // exit_group or a fatal signal started
+  bool group_stopped = false;     // SIGSTOP & co. in effect
+
+  // Anything may wait here for changes of this group's children.
+  WaitQueue child_events;
+  Limits limits;
+  std::atomic<uint64_t> user_ns{0}, sys_ns{0};          // CPU time of live+dead threads
+  std::atomic<uint64_t> child_user_ns{0}, child_sys_ns{0};
+  std::atomic<uint64_t> start_ns{0};
+
+  // ITIMER_REAL (alarm, setitimer): guarded by itimer_mu.
+  absl::Mutex itimer_mu;
+  uint64_t itimer_real_id ABSL_GUARDED_BY(itimer_mu) = 0;
+  absl::Duration itimer_real_interval ABSL_GUARDED_BY(itimer_mu);
+
+ private:
+  Kernel* const k_;
+  const int32_t tgid_;
+};
+
+}  // namespace sentry
+
+#endif  // SENTRY_KERNEL_THREAD_GROUP_H_

@@ -1,0 +1,449 @@
+// Processes and threads: clone, exec, exit, wait, ids, arch_prctl, prctl,
+// scheduling.
+#include <asm/prctl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "sentry/base/log.h"
+#include "syscalls/handlers.h"
+#include "syscalls/util.h"
+
+namespace sentry::sys {
+namespace {
+
+SysRet DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+               uint64_t tls) {
+  Kernel::CloneArgs ca;
+  ca.flags = flags & ~uint64_t{CSIGNAL};
+  ca.exit_signal = static_cast<int>(flags & CSIGNAL);
+  ca.stack = stack;
+  ca.parent_tid = UserAddr(ptid);
+  ca.child_tid = UserAddr(ctid);
+  ca.tls = tls;
+  return TRY_ASSIGN(t.kernel().Clone(t, ca));
+}
+
+SysRet DoExecve(Task& t, int dirfd, uint64_t path_addr, uint64_t argv, uint64_t envp,
+                uint64_t flags) {
+  if (flags & ~uint64_t{AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW}) return SysRet::Err(EINVAL);
+  std::string path = TRY_ASSIGN(CopyInPath(t, path_addr));
+  auto args = TRY_ASSIGN(t.CopyInStringVector(UserAddr(argv)));
+  auto envs = TRY_ASSIGN(t.CopyInStringVector(UserAddr(envp)));
+  vfs::VirtualDentry start;
+  uint32_t rf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : vfs::kFollow;
+  if (path.empty()) {
+    if (!(flags & AT_EMPTY_PATH)) return SysRet::Err(ENOENT);
+    start = TRY_ASSIGN(FdDentry(t, dirfd));
+    rf |= vfs::kEmptyPathOk;
+  } else {
+    start = TRY_ASSIGN(StartDir(t, dirfd, path));
+  }
+  TRY(t.kernel().Execve(t, start, path, std::move(args), std::move(envs), rf));
+  return kSysRetNoReturnValue;
+}
+
+void FillRusage(struct rusage* ru, uint64_t user_ns, uint64_t sys_ns) {
+  memset(ru, 0, sizeof(*ru));
+  ru->ru_utime.tv_sec = static_cast<time_t>(user_ns / 1000000000);
+  ru->ru_utime.tv_usec = static_cast<suseconds_t>((user_ns % 1000000000) / 1000);
+  ru->ru_stime.tv_sec = static_cast<time_t>(sys_ns / 1000000000);
+  ru->ru_stime.tv_usec = static_cast<suseconds_t>((sys_ns % 1000000000) / 1000);
+}
+
+int32_t CallerPgid(Task& t) {
+  absl::MutexLock l(&t.kernel().tasks_mu_);
+  return t.tg()->pgrp ? t.tg()->pgrp->pgid : 0;
+}
+
+}  // namespace
+
+SysRet Clone(Task& t, const SyscallArgs& a) { return DoClone(t, a[0], a[1], a[2], a[3], a[4]); }
+SysRet Fork(Task& t, const SyscallArgs& a) { return DoClone(t, SIGCHLD, 0, 0, 0, 0); }
+SysRet Vfork(Task& t, const SyscallArgs& a) {
+  return DoClone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+}
+
+SysRet Clone3(Task& t, const SyscallArgs& a) {
+  uint64_t size = a[1];
+  if (size < 64) return SysRet::Err(EINVAL);  // CLONE_ARGS_SIZE_VER0
+  if (size > kPageSize) return SysRet::Err(E2BIG);
+  std::vector<uint8_t> buf(size);
+  TRY(t.CopyInBytes(UserAddr(a[0]), buf.data(), size));
+  struct clone_args ca{};
+  memcpy(&ca, buf.data(), std::min<size_t>(size, sizeof(ca)));
+  for (size_t i = sizeof(ca); i < size; i++)
+    if (buf[i] != 0) return SysRet::Err(E2BIG);
+  if (ca.flags & CSIGNAL) return SysRet::Err(EINVAL);
+  if (ca.exit_signal & ~uint64_t{CSIGNAL}) return SysRet::Err(EINVAL);
+  if ((ca.stack == 0) != (ca.stack_size == 0)) return SysRet::Err(EINVAL);
+  if (ca.set_tid_size != 0 || ca.set_tid != 0) return SysRet::Err(EINVAL);
+  if (ca.flags & CLONE_INTO_CGROUP) return SysRet::Err(EINVAL);
+  Kernel::CloneArgs k;
+  k.flags = ca.flags;
+  k.exit_signal = static_cast<int>(ca.exit_signal);
+  k.stack = ca.stack ? ca.stack + ca.stack_size : 0;
+  k.parent_tid = UserAddr(ca.parent_tid);
+  k.child_tid = UserAddr(ca.child_tid);
+  k.tls = ca.tls;
+  k.pidfd = UserAddr(ca.pidfd);
+  return TRY_ASSIGN(t.kernel().Clone(t, k));
+}
+
+SysRet Execve(Task& t, const SyscallArgs& a) { return DoExecve(t, AT_FDCWD, a[0], a[1], a[2], 0); }
+SysRet Execveat(Task& t, const SyscallArgs& a) {
+  return DoExecve(t, static_cast<int>(a[0]), a[1], a[2], a[3], a[4]);
+}
+
+SysRet Exit(Task& t, const SyscallArgs& a) {
+  t.exit_status = static_cast<int>((a[0] & 0xff) << 8);
+  {
+    absl::MutexLock l(&t.tg()->sighand->mu);
+    t.exiting_ = true;
+  }
+  t.Interrupt();
+  return kSysRetNoReturnValue;
+}
+
+SysRet ExitGroup(Task& t, const SyscallArgs& a) {
+  t.kernel().GroupExit(t.tg(), static_cast<int>((a[0] & 0xff) << 8));
+  return kSysRetNoReturnValue;
+}
+
+SysRet Wait4(Task& t, const SyscallArgs& a) {
+  int32_t pid = static_cast<int32_t>(a[0]);
+  uint64_t options = a[2];
+  if (options & ~uint64_t{WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL}) {
+    return SysRet::Err(EINVAL);
+  }
+  if (pid == INT_MIN) return SysRet::Err(ESRCH);
+  Kernel::WaitOptions o;
+  o.options = static_cast<int>(options) | WEXITED;
+  if (pid == -1) {
+    o.id_type = P_ALL;
+  } else if (pid > 0) {
+    o.id_type = P_PID;
+    o.id = pid;
+  } else if (pid == 0) {
+    o.id_type = P_PGID;
+    o.id = CallerPgid(t);
+  } else {
+    o.id_type = P_PGID;
+    o.id = -pid;
+  }
+  auto r = TRY_ASSIGN(t.kernel().Wait(t, o));
+  if (r.pid > 0 && a[1] != 0) TRY(t.CopyOut(UserPtr<int>(a[1]), r.status));
+  if (r.pid > 0 && a[3] != 0) {
+    struct rusage ru;
+    FillRusage(&ru, r.user_ns, r.sys_ns);
+    TRY(t.CopyOutBytes(UserAddr(a[3]), &ru, sizeof(ru)));
+  }
+  return r.pid;
+}
+
+SysRet Waitid(Task& t, const SyscallArgs& a) {
+  int idtype = static_cast<int>(a[0]);
+  int32_t id = static_cast<int32_t>(a[1]);
+  uint64_t options = a[3];
+  if (options & ~uint64_t{WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD |
+                          __WCLONE | __WALL}) {
+    return SysRet::Err(EINVAL);
+  }
+  if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return SysRet::Err(EINVAL);
+  Kernel::WaitOptions o;
+  o.options = static_cast<int>(options);
+  switch (idtype) {
+    case P_ALL: o.id_type = P_ALL; break;
+    case P_PID:
+      if (id <= 0) return SysRet::Err(EINVAL);
+      o.id_type = P_PID;
+      o.id = id;
+      break;
+    case P_PGID:
+      if (id < 0) return SysRet::Err(EINVAL);
+      o.id_type = P_PGID;
+      o.id = id == 0 ? CallerPgid(t) : id;
+      break;
+    default:
+      return SysRet::Err(EINVAL);  // P_PIDFD comes with pidfds
+  }
+  auto r = TRY_ASSIGN(t.kernel().Wait(t, o));
+  if (a[2] != 0) {
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    if (r.pid > 0) {
+      si.si_signo = SIGCHLD;
+      si.si_code = r.code;
+      si.si_pid = r.pid;
+      si.si_uid = r.uid;
+      si.si_status = r.child_status;
+    }
+    TRY(t.CopyOutBytes(UserAddr(a[2]), &si, sizeof(si)));
+  }
+  if (a[4] != 0) {
+    struct rusage ru;
+    FillRusage(&ru, r.user_ns, r.sys_ns);
+    TRY(t.CopyOutBytes(UserAddr(a[4]), &ru, sizeof(ru)));
+  }
+  return 0;
+}
+
+SysRet SetTidAddress(Task& t, const SyscallArgs& a) {
+  t.clear_child_tid = UserAddr(a[0]);
+  return t.tid();
+}
+SysRet Gettid(Task& t, const SyscallArgs& a) { return t.tid(); }
+SysRet Getpid(Task& t, const SyscallArgs& a) { return t.tgid(); }
+SysRet Getppid(Task& t, const SyscallArgs& a) {
+  absl::MutexLock l(&t.kernel().tasks_mu_);
+  ThreadGroup* p = t.tg()->parent;
+  return p ? p->tgid() : 0;
+}
+
+SysRet SetRobustList(Task& t, const SyscallArgs& a) {
+  if (a[1] != 24) return SysRet::Err(EINVAL);  // sizeof(struct robust_list_head)
+  t.robust_list = UserAddr(a[0]);
+  t.robust_list_len = a[1];
+  return 0;
+}
+
+SysRet GetRobustList(Task& t, const SyscallArgs& a) {
+  int32_t pid = static_cast<int32_t>(a[0]);
+  std::shared_ptr<Task> target;
+  Task* tt = &t;
+  if (pid != 0) {
+    target = t.kernel().TaskByTid(pid);
+    if (!target || target->exited()) return SysRet::Err(ESRCH);
+    tt = target.get();
+  }
+  uint64_t head = tt->robust_list.value();
+  uint64_t len = 24;
+  TRY(t.CopyOut(UserPtr<uint64_t>(a[1]), head));
+  TRY(t.CopyOut(UserPtr<uint64_t>(a[2]), len));
+  return 0;
+}
+
+SysRet ArchPrctl(Task& t, const SyscallArgs& a) {
+  Regs& r = t.arch().regs;
+  switch (a[0]) {
+    case ARCH_SET_FS:
+      if (a[1] >= kMaxUserAddress) return SysRet::Err(EPERM);
+      r.fs_base = a[1];
+      return 0;
+    case ARCH_SET_GS:
+      if (a[1] >= kMaxUserAddress) return SysRet::Err(EPERM);
+      r.gs_base = a[1];
+      return 0;
+    case ARCH_GET_FS:
+      TRY(t.CopyOut(UserPtr<uint64_t>(a[1]), static_cast<uint64_t>(r.fs_base)));
+      return 0;
+    case ARCH_GET_GS:
+      TRY(t.CopyOut(UserPtr<uint64_t>(a[1]), static_cast<uint64_t>(r.gs_base)));
+      return 0;
+    case ARCH_GET_CPUID:
+      return 1;  // cpuid does not fault
+    case ARCH_SET_CPUID:
+      return SysRet::Err(ENODEV);  // no CPUID faulting on this platform
+    default:
+      return SysRet::Err(EINVAL);
+  }
+}
+
+SysRet Prctl(Task& t, const SyscallArgs& a) {
+  int option = static_cast<int>(a[0]);
+  switch (option) {
+    case PR_SET_NAME: {
+      auto name = t.CopyInString(UserAddr(a[1]), 16);
+      std::string n;
+      if (name.ok()) {
+        n = *name;
+      } else if (name.error() == ENAMETOOLONG) {
+        char buf[16];
+        TRY(t.CopyInBytes(UserAddr(a[1]), buf, 15));
+        n.assign(buf, 15);
+      } else {
+        return SysRet::Err(name.error());
+      }
+      t.SetComm(n);
+      return 0;
+    }
+    case PR_GET_NAME: {
+      char buf[16] = {};
+      std::string c = t.comm();
+      memcpy(buf, c.data(), std::min<size_t>(c.size(), 15));
+      TRY(t.CopyOutBytes(UserAddr(a[1]), buf, sizeof(buf)));
+      return 0;
+    }
+    case PR_SET_PDEATHSIG:
+      if (a[1] > kNumSignals) return SysRet::Err(EINVAL);
+      t.pdeath_signal = static_cast<int>(a[1]);
+      return 0;
+    case PR_GET_PDEATHSIG:
+      TRY(t.CopyOut(UserPtr<int>(a[1]), t.pdeath_signal));
+      return 0;
+    case PR_GET_DUMPABLE:
+      return 1;
+    case PR_SET_DUMPABLE:
+      if (a[1] > 1) return SysRet::Err(EINVAL);
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (a[1] != 1 || a[2] || a[3] || a[4]) return SysRet::Err(EINVAL);
+      t.no_new_privs = true;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      if (a[1] || a[2] || a[3] || a[4]) return SysRet::Err(EINVAL);
+      return t.no_new_privs ? 1 : 0;
+    case PR_SET_CHILD_SUBREAPER: {
+      absl::MutexLock l(&t.kernel().tasks_mu_);
+      t.tg()->subreaper = a[1] != 0;
+      return 0;
+    }
+    case PR_GET_CHILD_SUBREAPER: {
+      int v;
+      {
+        absl::MutexLock l(&t.kernel().tasks_mu_);
+        v = t.tg()->subreaper ? 1 : 0;
+      }
+      TRY(t.CopyOut(UserPtr<int>(a[1]), v));
+      return 0;
+    }
+    case PR_GET_KEEPCAPS:
+      return t.keep_caps ? 1 : 0;
+    case PR_SET_KEEPCAPS:
+      if (a[1] > 1) return SysRet::Err(EINVAL);
+      t.keep_caps = a[1];
+      return 0;
+    case PR_CAPBSET_READ:
+      if (a[1] > 40) return SysRet::Err(EINVAL);
+      return (t.creds().cap_effective >> a[1]) & 1;
+    case PR_SET_TIMERSLACK:
+      t.timer_slack_ns = a[1] == 0 ? 50000 : a[1];
+      return 0;
+    case PR_GET_TIMERSLACK:
+      return static_cast<int64_t>(t.timer_slack_ns);
+    case PR_GET_SECCOMP:
+      return 0;
+    case PR_GET_THP_DISABLE:
+      return 0;
+    case PR_SET_THP_DISABLE:
+      return 0;
+    case PR_GET_TID_ADDRESS:
+      TRY(t.CopyOut(UserPtr<uint64_t>(a[1]), t.clear_child_tid.value()));
+      return 0;
+    case PR_SET_MM:
+      return SysRet::Err(EPERM);
+    default:
+      return SysRet::Err(EINVAL);
+  }
+}
+
+SysRet SchedYield(Task& t, const SyscallArgs& a) {
+  sched_yield();
+  return 0;
+}
+
+SysRet SchedGetaffinity(Task& t, const SyscallArgs& a) {
+  uint64_t len = a[1];
+  int ncpu = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  uint64_t need = ((static_cast<uint64_t>(ncpu) + 63) / 64) * 8;
+  if (len < need || (len & 7)) return SysRet::Err(EINVAL);
+  if (static_cast<int32_t>(a[0]) != 0 && !t.kernel().TaskByTid(static_cast<int32_t>(a[0]))) {
+    return SysRet::Err(ESRCH);
+  }
+  std::vector<uint8_t> mask(need, 0);
+  for (int i = 0; i < ncpu; i++) mask[static_cast<size_t>(i / 8)] |= static_cast<uint8_t>(1 << (i % 8));
+  TRY(t.CopyOutBytes(UserAddr(a[2]), mask.data(), mask.size()));
+  return static_cast<int64_t>(need);
+}
+
+SysRet SchedSetaffinity(Task& t, const SyscallArgs& a) {
+  if (static_cast<int32_t>(a[0]) != 0 && !t.kernel().TaskByTid(static_cast<int32_t>(a[0]))) {
+    return SysRet::Err(ESRCH);
+  }
+  std::vector<uint8_t> mask(std::min<uint64_t>(a[1], 1024));
+  TRY(t.CopyInBytes(UserAddr(a[2]), mask.data(), mask.size()));
+  bool any = false;
+  int ncpu = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  for (int i = 0; i < ncpu && static_cast<size_t>(i / 8) < mask.size(); i++) {
+    if (mask[static_cast<size_t>(i / 8)] & (1 << (i % 8))) any = true;
+  }
+  return any ? 0 : SysRet::Err(EINVAL);
+}
+
+SysRet Getpriority(Task& t, const SyscallArgs& a) {
+  int which = static_cast<int>(a[0]);
+  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) return SysRet::Err(EINVAL);
+  // The syscall returns 20 - nice so the value is never negative.
+  return 20 - t.nice;
+}
+
+SysRet Setpriority(Task& t, const SyscallArgs& a) {
+  int which = static_cast<int>(a[0]);
+  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) return SysRet::Err(EINVAL);
+  int n = std::clamp(static_cast<int>(a[2]), -20, 19);
+  if (n < t.nice && !t.creds().HasCap(23 /* CAP_SYS_NICE */)) return SysRet::Err(EACCES);
+  t.nice = n;
+  return 0;
+}
+
+SysRet SchedGetscheduler(Task& t, const SyscallArgs& a) {
+  if (static_cast<int32_t>(a[0]) < 0) return SysRet::Err(EINVAL);
+  return SCHED_OTHER;
+}
+
+SysRet SchedSetscheduler(Task& t, const SyscallArgs& a) {
+  if (static_cast<int32_t>(a[0]) < 0) return SysRet::Err(EINVAL);
+  int policy = static_cast<int>(a[1]) & ~SCHED_RESET_ON_FORK;
+  struct sched_param p;
+  TRY(t.CopyInBytes(UserAddr(a[2]), &p, sizeof(p)));
+  if (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE) {
+    return p.sched_priority == 0 ? 0 : SysRet::Err(EINVAL);
+  }
+  if (policy == SCHED_FIFO || policy == SCHED_RR) return SysRet::Err(EPERM);
+  return SysRet::Err(EINVAL);
+}
+
+SysRet SchedGetparam(Task& t, const SyscallArgs& a) {
+  if (static_cast<int32_t>(a[0]) < 0 || a[1] == 0) return SysRet::Err(EINVAL);
+  struct sched_param p{};
+  TRY(t.CopyOutBytes(UserAddr(a[1]), &p, sizeof(p)));
+  return 0;
+}
+
+SysRet SchedSetparam(Task& t, const SyscallArgs& a) {
+  if (static_cast<int32_t>(a[0]) < 0 || a[1] == 0) return SysRet::Err(EINVAL);
+  struct sched_param p;
+  TRY(t.CopyInBytes(UserAddr(a[1]), &p, sizeof(p)));
+  return p.sched_priority == 0 ? 0 : SysRet::Err(EINVAL);
+}
+
+SysRet SchedGetPriorityMax(Task& t, const SyscallArgs& a) {
+  int p = static_cast<int>(a[0]);
+  if (p == SCHED_FIFO || p == SCHED_RR) return 99;
+  if (p == SCHED_OTHER || p == SCHED_BATCH || p == SCHED_IDLE || p == SCHED_DEADLINE) return 0;
+  return SysRet::Err(EINVAL);
+}
+
+SysRet SchedGetPriorityMin(Task& t, const SyscallArgs& a) {
+  int p = static_cast<int>(a[0]);
+  if (p == SCHED_FIFO || p == SCHED_RR) return 1;
+  if (p == SCHED_OTHER || p == SCHED_BATCH || p == SCHED_IDLE || p == SCHED_DEADLINE) return 0;
+  return SysRet::Err(EINVAL);
+}
+
+SysRet RestartSyscall(Task& t, const SyscallArgs& a) {
+  if (!t.restart_block) return SysRet::Err(EINTR);
+  auto fn = std::move(t.restart_block);
+  t.restart_block = nullptr;
+  return fn(t);
+}
+
+SysRet Rseq(Task& t, const SyscallArgs& a) { return SysRet::Err(ENOSYS); }
+
+}  // namespace sentry::sys

@@ -1,0 +1,56 @@
+// Helpers shared by syscall handlers.
+#ifndef SYSCALLS_UTIL_H_
+#define SYSCALLS_UTIL_H_
+
+#include <fcntl.h>
+#include <time.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "fs/vfs/vfs.h"
+#include "sentry/base/error.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+
+namespace sentry::sys {
+
+using FilePtr = std::shared_ptr<vfs::FileDescription>;
+
+inline constexpr uint64_t kMaxRwCount = 0x7ffff000;  // MAX_RW_COUNT
+inline constexpr int kIovMax = 1024;                 // UIO_MAXIOV
+
+// The open file at `fd`, or EBADF.
+ErrorOr<FilePtr> GetFile(Task& t, int fd);
+// Like GetFile, but O_PATH files are EBADF too (they allow no I/O).
+ErrorOr<FilePtr> GetIOFile(Task& t, int fd);
+
+// A path argument (at most PATH_MAX, ENAMETOOLONG / EFAULT).
+ErrorOr<std::string> CopyInPath(Task& t, uint64_t addr);
+
+// Where an *at() path starts: the cwd for AT_FDCWD, the directory `dirfd`
+// otherwise (ENOTDIR if it is not one). Absolute paths ignore it, but Linux
+// still checks dirfd... only when the path is relative; so do we.
+ErrorOr<vfs::VirtualDentry> StartDir(Task& t, int dirfd, const std::string& path);
+// With AT_EMPTY_PATH and an empty path: the object `dirfd` refers to
+// (the cwd for AT_FDCWD).
+ErrorOr<vfs::VirtualDentry> FdDentry(Task& t, int dirfd);
+
+// Installs a new file at the lowest free fd (RLIMIT_NOFILE honoured).
+SysRet InstallFile(Task& t, FilePtr f, bool cloexec);
+
+// Copies an iovec array in (EINVAL over UIO_MAXIOV or a total over
+// SSIZE_MAX; EFAULT).
+ErrorOr<std::vector<IoVec>> CopyInIovecs(Task& t, uint64_t addr, uint64_t count);
+
+// timespec <-> absl, with EINVAL for invalid nanoseconds.
+ErrorOr<absl::Duration> CopyInTimespecDuration(Task& t, uint64_t addr);
+absl::Time HostClock(clockid_t id);
+
+// stat(2) layout from an Attr.
+struct stat ToStat(const vfs::Attr& a);
+
+}  // namespace sentry::sys
+
+#endif  // SYSCALLS_UTIL_H_
