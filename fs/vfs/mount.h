@@ -8,9 +8,15 @@
 // lives on while open files or a cwd reference it.
 //
 // Locking: a dentry's name and parent change only under VFS::tree_mu_
-// held exclusively; readers hold it shared. children_ is guarded by the
-// dentry's own mutex so concurrent lookups can fill the cache under the
-// shared tree lock. Lock order: VFS::tree_mu_ > Dentry::mu_ > inode locks.
+// held exclusively *and* the dentry's own mu_, so they can be read under
+// either (ParentSnapshot() takes mu_ for code that has no VFS, such as
+// DirectoryFD). children_ is guarded by the dentry's own mutex so
+// concurrent lookups can fill the cache under the shared tree lock. Every
+// file system call that creates or removes a name in a directory, and every
+// cache fill for it, happens with that directory dentry's mu_ held, so the
+// cache never disagrees with the file system.
+// Lock order: VFS::tree_mu_ > Dentry::mu_ (one at a time, except rename,
+// which holds tree_mu_ exclusively) > inode locks.
 #ifndef FS_VFS_MOUNT_H_
 #define FS_VFS_MOUNT_H_
 
@@ -39,8 +45,15 @@ class Dentry {
   bool dead() const { return dead_; }
   int mount_count() const { return mounts_; }
 
+  // The parent, safe to call without VFS::tree_mu_.
+  std::shared_ptr<Dentry> ParentSnapshot() {
+    absl::MutexLock l(&mu_);
+    return parent_;
+  }
+
  private:
   friend class VFS;
+  friend class VfsInternal;
   std::shared_ptr<Inode> inode_;
   std::string name_;
   std::shared_ptr<Dentry> parent_;  // null for a file system root

@@ -54,6 +54,9 @@ inline constexpr size_t kPathMax = 4096;
 class VFS {
  public:
   VFS();
+  // Breaks the parent <-> child reference cycles of the dentry trees.
+  ~VFS();
+  VFS(const VFS&) = delete;
 
   // --- mounts ---
   std::shared_ptr<Mount> NewMount(std::shared_ptr<Filesystem> fs, std::shared_ptr<Inode> root,
@@ -103,7 +106,12 @@ class VFS {
   // chmod/chown/truncate/utimensat on a resolved object, with Linux's
   // permission rules (owner or CAP_FOWNER for mode and times, CAP_CHOWN,
   // write access for truncate and UTIME_NOW, suid/sgid clearing).
-  Errno SetAttrs(const PathContext& ctx, const VirtualDentry& vd, const SetAttr& a);
+  // Times: tv_nsec == UTIME_NOW means "now" (the weaker permission rule
+  // applies); callers leave UTIME_OMIT fields out of the mask.
+  // `opened_for_write`: the change comes through a writable fd
+  // (ftruncate), so truncation needs no write permission on the inode.
+  Errno SetAttrs(const PathContext& ctx, const VirtualDentry& vd, const SetAttr& a,
+                 bool opened_for_write = false);
 
   // The path of `vd` as seen from `root`, for getcwd, /proc/<pid>/fd and
   // maps. Unlinked files get " (deleted)" appended. `reachable` is set to
@@ -118,6 +126,9 @@ class VFS {
  private:
   // Implementation helpers live in the .cc files.
   friend class VfsInternal;
+  // Opens `vd` after the checks passed (devices, FIFOs, O_TRUNC).
+  ErrorOr<std::shared_ptr<FileDescription>> OpenChecked(const VirtualDentry& vd, const Attr& a,
+                                                        uint32_t flags, bool trunc);
   absl::Mutex tree_mu_;
   absl::Mutex mounts_mu_;
   std::shared_ptr<Mount> root_ ABSL_GUARDED_BY(mounts_mu_);

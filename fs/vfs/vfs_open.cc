@@ -1,0 +1,172 @@
+// open(2): resolution with O_CREAT/O_EXCL/O_NOFOLLOW/O_DIRECTORY/O_PATH,
+// then may_open's checks and the open itself (fs/namei.c: path_openat,
+// open_last_lookups, do_open, may_open).
+#include <sys/mount.h>
+
+#include "fs/vfs/device.h"
+#include "fs/vfs/vfs_internal.h"
+
+namespace sentry::vfs {
+namespace {
+
+int AccModeMay(uint32_t flags) {
+  switch (flags & O_ACCMODE) {
+    case O_RDONLY:
+      return kMayRead;
+    case O_WRONLY:
+      return kMayWrite;
+    default:  // O_RDWR, and 3 (which Linux checks as read+write)
+      return kMayRead | kMayWrite;
+  }
+}
+
+uint32_t ResolveFlags(uint32_t resolve) {
+  return resolve & (kNoSymlinks | kNoMagicLinks | kNoXdev | kBeneath | kInRoot);
+}
+
+}  // namespace
+
+ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenAt(const PathContext& ctx,
+                                                      const VirtualDentry& vd, uint32_t flags) {
+  if (flags & O_PATH) {
+    auto fd = std::make_shared<FileDescription>();
+    fd->Init(vd, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    return fd;
+  }
+  const std::shared_ptr<Inode>& inode = vd.dentry->inode();
+  Attr a = TRY_ASSIGN(inode->GetAttr());
+  int may = AccModeMay(flags);
+  bool trunc = flags & O_TRUNC;
+  if (trunc) may |= kMayWrite;
+  switch (a.type()) {
+    case S_IFLNK:
+      return Err(ELOOP);
+    case S_IFDIR:
+      if (may & kMayWrite) return Err(EISDIR);
+      break;
+    case S_IFCHR:
+    case S_IFBLK:
+      if (vd.mount->flags & MS_NODEV) return Err(EACCES);
+      trunc = false;
+      break;
+    case S_IFIFO:
+    case S_IFSOCK:
+      trunc = false;
+      break;
+    default:
+      if ((flags & O_DIRECTORY)) return Err(ENOTDIR);
+      break;
+  }
+  if ((flags & O_DIRECTORY) && !a.IsDir()) return Err(ENOTDIR);
+  bool plain = a.IsRegular() || a.IsDir();
+  // O_TRUNC takes write access to the mount before permission checks.
+  if (trunc && a.IsRegular() && vd.mount->read_only()) return Err(EROFS);
+  TRY(CheckPermission(ctx.creds, a, may));
+  if ((may & kMayWrite) && plain && vd.mount->read_only()) return Err(EROFS);
+  if ((flags & O_NOATIME) && !OwnerOrCapable(ctx.creds, a)) return Err(EPERM);
+  return OpenChecked(vd, a, flags, trunc && a.IsRegular());
+}
+
+ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const VirtualDentry& vd, const Attr& a,
+                                                            uint32_t flags, bool trunc) {
+  std::shared_ptr<FileDescription> fd;
+  switch (a.type()) {
+    case S_IFCHR:
+      fd = TRY_ASSIGN(OpenCharDevice(a.rdev, vd, flags));
+      break;
+    case S_IFIFO:
+      fd = TRY_ASSIGN(OpenFifo(vd.dentry->inode(), vd, flags));
+      break;
+    case S_IFBLK:
+    case S_IFSOCK:
+      return Err(ENXIO);
+    default:
+      fd = TRY_ASSIGN(vd.dentry->inode()->Open(OpenOptions{flags}));
+      break;
+  }
+  fd->Init(vd, flags);
+  if (trunc) {
+    SetAttr t;
+    t.mask = SetAttr::kSize | SetAttr::kMtime | SetAttr::kCtime;
+    t.mtime = t.ctime = Now();
+    TRY(vd.dentry->inode()->SetAttrs(t));
+  }
+  return fd;
+}
+
+ErrorOr<std::shared_ptr<FileDescription>> VFS::Open(const PathContext& ctx,
+                                                    const VirtualDentry& start,
+                                                    std::string_view path, uint32_t flags,
+                                                    uint32_t mode, uint32_t resolve) {
+  if ((flags & O_TMPFILE) == O_TMPFILE) return Err(EOPNOTSUPP);
+  if ((flags & O_CREAT) && (flags & O_DIRECTORY)) return Err(EINVAL);
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  uint32_t rflags = ResolveFlags(resolve);
+  bool follow = !(flags & O_NOFOLLOW);
+  VirtualDentry vd;
+  bool created = false;
+  {
+    absl::ReaderMutexLock l(&tree_mu_);
+    VfsInternal::Walker w(this, ctx, start, rflags);
+    if (!(flags & O_CREAT)) {
+      vd = TRY_ASSIGN(w.Full(start, path, follow, flags & O_DIRECTORY));
+    } else {
+      ParentPath p = TRY_ASSIGN(w.Parent(start, path));
+      for (;;) {
+        if (p.type != LastType::kNorm) {
+          if (flags & O_EXCL) return Err(EEXIST);
+          return Err(EISDIR);
+        }
+        if (p.trailing_slash) return Err(EISDIR);
+        const std::shared_ptr<Dentry>& dir = p.dir.dentry;
+        absl::ReleasableMutexLock dl(&VfsInternal::mu(*dir));
+        std::shared_ptr<Dentry> child =
+            TRY_ASSIGN(VfsInternal::LookupChildLocked(dir, p.last));
+        if (child->negative()) {
+          // may_o_create: write access to the mount and the directory.
+          if (p.dir.mount->read_only()) return Err(EROFS);
+          Attr da = TRY_ASSIGN(dir->inode()->GetAttr());
+          TRY(MayCreate(ctx.creds, *dir, da));
+          uint32_t m = (mode & 07777 & ~ctx.umask) | S_IFREG;
+          uint32_t uid, gid;
+          InitOwner(ctx.creds, da, &m, &uid, &gid);
+          std::shared_ptr<Inode> in =
+              TRY_ASSIGN(dir->inode()->CreateChild(p.last, m, 0, uid, gid));
+          vd = VirtualDentry{p.dir.mount, VfsInternal::AddChildLocked(dir, p.last, std::move(in))};
+          created = true;
+          break;
+        }
+        if (flags & O_EXCL) return Err(EEXIST);
+        VirtualDentry c{p.dir.mount, child};
+        Attr ca = TRY_ASSIGN(child->inode()->GetAttr());
+        if (ca.IsDir()) return Err(EISDIR);
+        if (!ca.IsSymlink()) {
+          dl.Release();
+          TRY(w.CrossDownPublic(c));
+          vd = std::move(c);
+          break;
+        }
+        if (!follow) return Err(ELOOP);
+        dl.Release();
+        // A symlink under O_CREAT: its target is opened, or created when
+        // dangling, in the directory the link names.
+        if (child->inode()->IsMagicLink()) {
+          vd = TRY_ASSIGN(w.FollowLink(p.dir, c));
+          break;
+        }
+        if (rflags & kNoSymlinks) return Err(ELOOP);
+        TRY(w.CountLink());
+        std::string target = TRY_ASSIGN(child->inode()->ReadLink());
+        if (target.empty()) return Err(ENOENT);
+        p = TRY_ASSIGN(w.Parent(p.dir, target));
+      }
+    }
+  }
+  if (created) {
+    Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
+    return OpenChecked(vd, a, flags, false);
+  }
+  return OpenAt(ctx, vd, flags);
+}
+
+}  // namespace sentry::vfs

@@ -1,0 +1,163 @@
+// unlink, rmdir and rename: the operations that take names away. They hold
+// tree_mu_ exclusively (like Linux's rename lock) so names and parents
+// never change under a path walk.
+#include <stdio.h>
+#include <sys/mount.h>
+
+#include <optional>
+
+#include "fs/vfs/vfs_internal.h"
+
+namespace sentry::vfs {
+
+Errno VFS::Unlink(const PathContext& ctx, const VirtualDentry& start, std::string_view path) {
+  absl::MutexLock l(&tree_mu_);
+  VfsInternal::Walker w(this, ctx, start, 0);
+  ParentPath p = TRY_ASSIGN(w.Parent(start, path));
+  if (p.type != LastType::kNorm) return EISDIR;
+  if (p.dir.mount->read_only()) return EROFS;
+  const std::shared_ptr<Dentry>& dir = p.dir.dentry;
+  absl::MutexLock dl(&VfsInternal::mu(*dir));
+  std::shared_ptr<Dentry> child = TRY_ASSIGN(VfsInternal::LookupChildLocked(dir, p.last));
+  if (child->negative()) return ENOENT;
+  Attr ca = TRY_ASSIGN(child->inode()->GetAttr());
+  if (p.trailing_slash) return ca.IsDir() ? EISDIR : ENOTDIR;
+  Attr da = TRY_ASSIGN(dir->inode()->GetAttr());
+  TRY(MayDelete(ctx.creds, da, ca, false, *child));
+  if (dir->dead_) return ENOENT;
+  if (child->mounts_ > 0) return EBUSY;
+  TRY(dir->inode()->Unlink(p.last));
+  VfsInternal::RemoveChildLocked(dir, child);
+  return 0;
+}
+
+Errno VFS::Rmdir(const PathContext& ctx, const VirtualDentry& start, std::string_view path) {
+  absl::MutexLock l(&tree_mu_);
+  VfsInternal::Walker w(this, ctx, start, 0);
+  ParentPath p = TRY_ASSIGN(w.Parent(start, path));
+  switch (p.type) {
+    case LastType::kDotDot:
+      return ENOTEMPTY;
+    case LastType::kDot:
+      return EINVAL;
+    case LastType::kRoot:
+      return EBUSY;
+    case LastType::kNorm:
+      break;
+  }
+  if (p.dir.mount->read_only()) return EROFS;
+  const std::shared_ptr<Dentry>& dir = p.dir.dentry;
+  absl::MutexLock dl(&VfsInternal::mu(*dir));
+  std::shared_ptr<Dentry> child = TRY_ASSIGN(VfsInternal::LookupChildLocked(dir, p.last));
+  if (child->negative()) return ENOENT;
+  Attr ca = TRY_ASSIGN(child->inode()->GetAttr());
+  Attr da = TRY_ASSIGN(dir->inode()->GetAttr());
+  TRY(MayDelete(ctx.creds, da, ca, true, *child));
+  if (dir->dead_) return ENOENT;
+  if (child->mounts_ > 0) return EBUSY;
+  TRY(dir->inode()->Rmdir(p.last));
+  VfsInternal::RemoveChildLocked(dir, child);
+  {
+    // Only negative entries can be cached in an empty directory.
+    absl::MutexLock cl(&child->mu_);
+    child->children_.clear();
+  }
+  return 0;
+}
+
+namespace {
+// Whether `a` is `d` or one of its ancestors (same dentry tree).
+bool IsAncestorOrSelf(const Dentry* a, const Dentry* d) {
+  for (; d != nullptr; d = d->parent().get()) {
+    if (d == a) return true;
+  }
+  return false;
+}
+}  // namespace
+
+Errno VFS::Rename(const PathContext& ctx, const VirtualDentry& old_start,
+                  std::string_view old_path, const VirtualDentry& new_start,
+                  std::string_view new_path, uint32_t flags) {
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return EINVAL;
+  if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) return EINVAL;
+  if (flags & RENAME_WHITEOUT) return EINVAL;
+  const bool exchange = flags & RENAME_EXCHANGE;
+  absl::MutexLock l(&tree_mu_);
+  VfsInternal::Walker ow(this, ctx, old_start, 0);
+  ParentPath op = TRY_ASSIGN(ow.Parent(old_start, old_path));
+  VfsInternal::Walker nw(this, ctx, new_start, 0);
+  ParentPath np = TRY_ASSIGN(nw.Parent(new_start, new_path));
+  if (op.dir.mount != np.dir.mount) return EXDEV;
+  if (op.type != LastType::kNorm) return EBUSY;
+  if (np.type != LastType::kNorm) return (flags & RENAME_NOREPLACE) ? EEXIST : EBUSY;
+  if (op.dir.mount->read_only()) return EROFS;
+  const std::shared_ptr<Dentry>& odir = op.dir.dentry;
+  const std::shared_ptr<Dentry>& ndir = np.dir.dentry;
+  // tree_mu_ is held exclusively, so no other thread holds two dentry
+  // locks: taking them in address order is enough.
+  Dentry* first = std::min(odir.get(), ndir.get());
+  Dentry* second = std::max(odir.get(), ndir.get());
+  absl::MutexLock l1(&first->mu_);
+  std::optional<absl::MutexLock> l2;
+  if (second != first) l2.emplace(&second->mu_);
+
+  std::shared_ptr<Dentry> oc = TRY_ASSIGN(VfsInternal::LookupChildLocked(odir, op.last));
+  if (oc->negative()) return ENOENT;
+  std::shared_ptr<Dentry> nc = TRY_ASSIGN(VfsInternal::LookupChildLocked(ndir, np.last));
+  Attr oa = TRY_ASSIGN(oc->inode()->GetAttr());
+  std::optional<Attr> na;
+  if (!nc->negative()) na = TRY_ASSIGN(nc->inode()->GetAttr());
+  if ((flags & RENAME_NOREPLACE) && na) return EEXIST;
+  if (exchange) {
+    if (!na) return ENOENT;
+    if (!na->IsDir() && np.trailing_slash) return ENOTDIR;
+  }
+  if (!oa.IsDir()) {
+    if (op.trailing_slash) return ENOTDIR;
+    if (!exchange && np.trailing_slash) return ENOTDIR;
+  }
+  // The source may not be an ancestor of the target's directory, nor the
+  // target an ancestor of the source's.
+  if (IsAncestorOrSelf(oc.get(), ndir.get())) return EINVAL;
+  if (na && IsAncestorOrSelf(nc.get(), odir.get())) return exchange ? EINVAL : ENOTEMPTY;
+  if (na && oc->inode() == nc->inode()) return 0;  // same file: nothing to do
+
+  Attr oda = TRY_ASSIGN(odir->inode()->GetAttr());
+  Attr nda = oda;
+  if (ndir != odir) nda = TRY_ASSIGN(ndir->inode()->GetAttr());
+  TRY(MayDelete(ctx.creds, oda, oa, oa.IsDir(), *oc));
+  if (!na) {
+    TRY(MayCreate(ctx.creds, *ndir, nda));
+  } else {
+    TRY(MayDelete(ctx.creds, nda, *na, exchange ? na->IsDir() : oa.IsDir(), *nc));
+  }
+  if (odir->dead_ || ndir->dead_) return ENOENT;
+  // Moving a directory rewrites its "..": that needs write access to it.
+  if (ndir != odir) {
+    if (oa.IsDir()) TRY(CheckPermission(ctx.creds, oa, kMayWrite));
+    if (exchange && na->IsDir()) TRY(CheckPermission(ctx.creds, *na, kMayWrite));
+  }
+  if (oc->mounts_ > 0 || (na && nc->mounts_ > 0)) return EBUSY;
+  if (oc->inode()->fs() != ndir->inode()->fs()) return EXDEV;
+
+  TRY(odir->inode()->Rename(op.last, ndir->inode().get(), np.last, flags));
+
+  // Update the cache to match.
+  absl::MutexLock ol(&oc->mu_);
+  std::string oname = std::move(op.last), nname = std::move(np.last);
+  if (exchange) {
+    absl::MutexLock nl(&nc->mu_);
+    VfsInternal::SetNameParent(*nc, oname, odir);
+    VfsInternal::SetNameParent(*oc, nname, ndir);
+    VfsInternal::SetChildLocked(*odir, oname, nc);
+    VfsInternal::SetChildLocked(*ndir, nname, oc);
+    return 0;
+  }
+  if (na) nc->dead_ = true;
+  VfsInternal::SetNameParent(*oc, nname, ndir);
+  VfsInternal::SetChildLocked(*ndir, nname, oc);
+  VfsInternal::SetChildLocked(*odir, oname, std::make_shared<Dentry>(nullptr, oname, odir));
+  return 0;
+}
+
+}  // namespace sentry::vfs
