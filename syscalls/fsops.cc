@@ -130,36 +130,28 @@ SysRet Truncate(Task& t, const vfs::VirtualDentry& vd, int64_t len) {
   return t.kernel().vfs()->SetAttrs(t.PathCtx(), vd, s);
 }
 
-// utimensat's times: NULL = now; UTIME_NOW / UTIME_OMIT per field.
+// utimensat's times: NULL = now; UTIME_NOW / UTIME_OMIT per field. The
+// VFS takes tv_nsec == UTIME_NOW as "now" (write permission suffices).
 SysRet SetTimes(Task& t, const vfs::VirtualDentry& vd, const struct timespec* ts) {
   vfs::SetAttr s;
-  struct timespec now = vfs::Now();
   if (ts == nullptr) {
     s.mask = vfs::SetAttr::kAtime | vfs::SetAttr::kMtime;
-    s.atime = s.mtime = now;
-    s.times_now = true;
+    s.atime.tv_nsec = s.mtime.tv_nsec = UTIME_NOW;
   } else {
     for (int i = 0; i < 2; i++) {
       if (ts[i].tv_nsec == UTIME_OMIT) continue;
       if (ts[i].tv_nsec != UTIME_NOW && (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000)) {
         return SysRet::Err(EINVAL);
       }
-    }
-    bool all_now = true;
-    for (int i = 0; i < 2; i++) {
-      if (ts[i].tv_nsec == UTIME_OMIT) continue;
-      struct timespec v = ts[i].tv_nsec == UTIME_NOW ? now : ts[i];
-      if (ts[i].tv_nsec != UTIME_NOW) all_now = false;
       if (i == 0) {
         s.mask |= vfs::SetAttr::kAtime;
-        s.atime = v;
+        s.atime = ts[i];
       } else {
         s.mask |= vfs::SetAttr::kMtime;
-        s.mtime = v;
+        s.mtime = ts[i];
       }
     }
     if (s.mask == 0) return 0;
-    s.times_now = all_now;
   }
   return t.kernel().vfs()->SetAttrs(t.PathCtx(), vd, s);
 }

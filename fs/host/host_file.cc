@@ -174,7 +174,7 @@ class HostFile : public FileDescription {
         return 0;
       case TIOCGPGRP: {
         // The sandbox's foreground process group: the session's first.
-        int32_t pg = fg_pgrp_ ? fg_pgrp_ : 1;
+        int32_t pg = fg_pgrp_.load() ? fg_pgrp_.load() : 1;
         TRY(t->CopyOut(UserPtr<int32_t>(arg), pg));
         return 0;
       }

@@ -80,9 +80,6 @@ struct SetAttr {
   uint32_t uid = 0, gid = 0;
   uint64_t size = 0;
   struct timespec atime {}, mtime{}, ctime{};
-  // The times are "now" (utimensat with NULL or UTIME_NOW): write
-  // permission is enough, ownership is not needed.
-  bool times_now = false;
 };
 
 struct DirEntry {
