@@ -218,6 +218,9 @@ class Task {
   // The internal restart code (ERESTART*) of the syscall just interrupted,
   // until the signal delivery decides whether it restarts.
   int restart_code_ = 0;
+  // A temporary signal mask (sigsuspend, ppoll) must be restored before
+  // returning to the application if no signal handler does it.
+  bool check_saved_mask_ = false;
   std::unique_ptr<Context> ctx_;
   std::thread thread_;
   std::atomic<bool> exited_{false};

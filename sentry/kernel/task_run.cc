@@ -15,7 +15,7 @@ void Task::Run() {
     child_settid = UserAddr();
   }
   for (;;) {
-    if (interrupt_.load(std::memory_order_acquire) || restart_code_ != 0) {
+    if (interrupt_.load(std::memory_order_acquire) || restart_code_ != 0 || check_saved_mask_) {
       if (!ProcessPendingWork()) break;
     }
     auto as = mm_->GetAddressSpace();

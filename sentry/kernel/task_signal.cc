@@ -141,7 +141,7 @@ void Task::SetSavedMask(SigSet old) {
   absl::MutexLock l(&tg_->sighand->mu);
   saved_mask_ = old;
   has_saved_mask_ = true;
-  interrupt_.store(true);  // restore it on the way out even without a signal
+  check_saved_mask_ = true;  // restore it on the way out even without a signal
 }
 
 SigSet Task::PendingSet() {
@@ -173,6 +173,7 @@ void Task::ForceSignal(const siginfo_t& info) {
 
 bool Task::ProcessPendingWork() {
   interrupt_.store(false, std::memory_order_release);
+  check_saved_mask_ = false;
   for (;;) {
     siginfo_t info;
     KSigaction act;
