@@ -16,7 +16,7 @@ TmpfsDir::TmpfsDir(TmpfsFs* fs, uint32_t mode, uint32_t uid, uint32_t gid)
 }
 
 ErrorOr<std::shared_ptr<vfs::Inode>> TmpfsDir::Lookup(std::string_view name) {
-  absl::ReaderMutexLock l(&dir_mu_);
+  absl::ReaderMutexLock l(&tfs()->tree_mu_);
   auto it = children_.find(name);
   if (it == children_.end()) return Err(ENOENT);
   return std::shared_ptr<vfs::Inode>(it->second);
@@ -25,7 +25,7 @@ ErrorOr<std::shared_ptr<vfs::Inode>> TmpfsDir::Lookup(std::string_view name) {
 ErrorOr<std::shared_ptr<vfs::Inode>> TmpfsDir::Insert(std::string_view name,
                                                       std::shared_ptr<TmpfsInode> child) {
   {
-    absl::MutexLock l(&dir_mu_);
+    absl::MutexLock l(&tfs()->tree_mu_);
     if (dead_) return Err(ENOENT);
     if (children_.find(name) != children_.end()) return Err(EEXIST);
     children_.emplace(std::string(name), child);
@@ -71,7 +71,7 @@ Errno TmpfsDir::Link(std::string_view name, const std::shared_ptr<vfs::Inode>& t
   if (!t || t->fs() != fs()) return EXDEV;
   if (t->is_dir()) return EPERM;
   {
-    absl::MutexLock l(&dir_mu_);
+    absl::MutexLock l(&tfs()->tree_mu_);
     if (dead_) return ENOENT;
     if (children_.find(name) != children_.end()) return EEXIST;
     vfs::Attr ta = TRY_ASSIGN(t->GetAttr());
@@ -86,7 +86,7 @@ Errno TmpfsDir::Link(std::string_view name, const std::shared_ptr<vfs::Inode>& t
 Errno TmpfsDir::Unlink(std::string_view name) {
   std::shared_ptr<TmpfsInode> child;
   {
-    absl::MutexLock l(&dir_mu_);
+    absl::MutexLock l(&tfs()->tree_mu_);
     auto it = children_.find(name);
     if (it == children_.end()) return ENOENT;
     if (it->second->is_dir()) return EISDIR;
@@ -99,16 +99,14 @@ Errno TmpfsDir::Unlink(std::string_view name) {
 }
 
 Errno TmpfsDir::Rmdir(std::string_view name) {
-  absl::MutexLock rl(&tfs()->rename_mu_);
   std::shared_ptr<TmpfsDir> child;
   {
-    absl::MutexLock l(&dir_mu_);
+    absl::MutexLock l(&tfs()->tree_mu_);
     auto it = children_.find(name);
     if (it == children_.end()) return ENOENT;
     if (!it->second->is_dir()) return ENOTDIR;
     child = std::static_pointer_cast<TmpfsDir>(it->second);
-    absl::MutexLock cl(&child->dir_mu_);
-    if (!child->EmptyLocked()) return ENOTEMPTY;
+    if (!child->children_.empty()) return ENOTEMPTY;
     child->dead_ = true;
     children_.erase(it);
   }
@@ -123,12 +121,7 @@ Errno TmpfsDir::Rename(std::string_view old_name, vfs::Inode* new_dir_in,
   auto* nd = dynamic_cast<TmpfsDir*>(new_dir_in);
   if (nd == nullptr || nd->fs() != fs()) return EXDEV;
   const bool exchange = flags & RENAME_EXCHANGE;
-  absl::MutexLock rl(&tfs()->rename_mu_);
-  TmpfsDir* first = std::min<TmpfsDir*>(this, nd);
-  TmpfsDir* second = std::max<TmpfsDir*>(this, nd);
-  absl::MutexLock l1(&first->dir_mu_);
-  std::optional<absl::MutexLock> l2;
-  if (second != first) l2.emplace(&second->dir_mu_);
+  absl::MutexLock l(&tfs()->tree_mu_);
   if (dead_ || nd->dead_) return ENOENT;
   auto oit = children_.find(old_name);
   if (oit == children_.end()) return ENOENT;
@@ -154,8 +147,7 @@ Errno TmpfsDir::Rename(std::string_view old_name, vfs::Inode* new_dir_in,
       if (!moved->is_dir() && replaced->is_dir()) return EISDIR;
       if (replaced->is_dir()) {
         auto rd = std::static_pointer_cast<TmpfsDir>(replaced);
-        absl::MutexLock rdl(&rd->dir_mu_);
-        if (!rd->EmptyLocked()) return ENOTEMPTY;
+        if (!rd->children_.empty()) return ENOTEMPTY;
         rd->dead_ = true;
       }
     }
@@ -183,7 +175,7 @@ Errno TmpfsDir::Rename(std::string_view old_name, vfs::Inode* new_dir_in,
 ErrorOr<std::vector<vfs::DirEntry>> TmpfsDir::ReadDir() {
   std::vector<vfs::DirEntry> out;
   {
-    absl::ReaderMutexLock l(&dir_mu_);
+    absl::ReaderMutexLock l(&tfs()->tree_mu_);
     out.reserve(children_.size());
     for (const auto& [name, c] : children_) {
       out.push_back(vfs::DirEntry{name, c->ino(), vfs::DirentType(c->type())});

@@ -6,8 +6,10 @@
 //                             write/truncate/fallocate; held across copies
 //                             to and from application memory)
 //   > MemoryManager::mu_     (taken by UserIOSequence copies)
-//   > TmpfsFs::rename_mu_    (rename and rmdir, which lock two directories)
-//   > TmpfsDir::dir_mu_      (two at most, only under rename_mu_)
+//   > TmpfsFs::tree_mu_      (every directory's children: shared for lookup
+//                             and readdir, exclusive for any change, so a
+//                             rename across directories is atomic; as
+//                             gVisor's tmpfs filesystem.mu)
 //   > TmpfsInode::mu_        (attributes, and a file's page map; a leaf:
 //                             never two at once. Translate takes it from
 //                             the MemoryManager's fault path.)
@@ -51,7 +53,7 @@ class TmpfsFs : public vfs::Filesystem {
   MemoryFile* mf() const { return mf_; }
   const std::shared_ptr<Usage>& usage() const { return usage_; }
   const std::shared_ptr<TmpfsDir>& root() const { return root_; }
-  absl::Mutex rename_mu_;
+  absl::Mutex tree_mu_;
 
  private:
   MemoryFile* const mf_;
@@ -117,11 +119,9 @@ class TmpfsDir : public TmpfsInode {
   using Children = std::map<std::string, std::shared_ptr<TmpfsInode>, std::less<>>;
   ErrorOr<std::shared_ptr<vfs::Inode>> Insert(std::string_view name,
                                               std::shared_ptr<TmpfsInode> child);
-  bool EmptyLocked() const ABSL_SHARED_LOCKS_REQUIRED(dir_mu_) { return children_.empty(); }
-
-  mutable absl::Mutex dir_mu_;
-  Children children_ ABSL_GUARDED_BY(dir_mu_);
-  bool dead_ ABSL_GUARDED_BY(dir_mu_) = false;  // removed by rmdir
+  // Guarded by tfs()->tree_mu_.
+  Children children_;
+  bool dead_ = false;  // removed by rmdir
 };
 
 class TmpfsSymlink : public TmpfsInode {
