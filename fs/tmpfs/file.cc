@@ -59,15 +59,19 @@ Errno TmpfsFile::AllocateLocked(uint64_t first, uint64_t end,
       continue;
     }
     uint64_t run_end = (it == pages_.end()) ? end : std::min(end, it->first);
-    uint64_t n = run_end - p;
-    TRY(usage_->Reserve(n));
+    uint64_t want = run_end - p;
+    uint64_t n = usage_->ReserveUpTo(want);
+    if (n == 0) return ENOSPC;
     ErrorOr<uint64_t> off = mf_->Allocate(n * kPageSize);
     if (!off.ok()) {
       usage_->Release(n);
       return ENOSPC;
     }
-    for (uint64_t i = 0; i < n; i++) it = std::next(pages_.emplace_hint(it, p + i, *off + i * kPageSize));
-    if (fresh) fresh->emplace_back(p, run_end);
+    for (uint64_t i = 0; i < n; i++) {
+      it = std::next(pages_.emplace_hint(it, p + i, *off + i * kPageSize));
+    }
+    if (fresh) fresh->emplace_back(p, p + n);
+    if (n < want) return ENOSPC;
     p = run_end;
   }
   return 0;
@@ -176,7 +180,14 @@ SysRet TmpfsFile::Write(IOSequence& src, int64_t off) {
     {
       absl::MutexLock l(&mu_);
       err = AllocateLocked(pos / kPageSize, PagesUp(pos + chunk), &fresh);
-      if (err) break;
+      if (err) {
+        // Out of space: write what the pages we have can hold.
+        uint64_t idx = pos / kPageSize;
+        for (auto it = pages_.find(idx); it != pages_.end() && it->first == idx; ++it) idx++;
+        uint64_t room = idx * kPageSize > pos ? idx * kPageSize - pos : 0;
+        if (room == 0) break;
+        chunk = std::min(chunk, room);
+      }
       auto it = pages_.find(pos / kPageSize);
       for (uint64_t p = pos; p < pos + chunk; ++it) {
         uint64_t len = std::min(pos + chunk, (it->first + 1) * kPageSize) - p;

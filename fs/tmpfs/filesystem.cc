@@ -15,6 +15,20 @@ Errno Usage::Reserve(uint64_t n) {
   return 0;
 }
 
+uint64_t Usage::ReserveUpTo(uint64_t n) {
+  if (limit_pages == 0) {
+    pages.fetch_add(n, std::memory_order_relaxed);
+    return n;
+  }
+  uint64_t cur = pages.load(std::memory_order_relaxed);
+  for (;;) {
+    uint64_t avail = cur >= limit_pages ? 0 : limit_pages - cur;
+    uint64_t take = std::min(n, avail);
+    if (take == 0) return 0;
+    if (pages.compare_exchange_weak(cur, cur + take, std::memory_order_relaxed)) return take;
+  }
+}
+
 TmpfsFs::TmpfsFs(MemoryFile* mf, const TmpfsOptions& opts)
     : mf_(mf), opts_(opts), usage_(std::make_shared<Usage>()) {
   uint64_t limit = 0;

@@ -38,6 +38,8 @@ struct Usage {
   std::atomic<uint64_t> pages{0};
   uint64_t limit_pages = 0;  // 0: unlimited
   Errno Reserve(uint64_t n);
+  // Reserves as many of `n` pages as the limit allows; returns how many.
+  uint64_t ReserveUpTo(uint64_t n);
   void Release(uint64_t n) { pages.fetch_sub(n, std::memory_order_relaxed); }
 };
 
@@ -165,7 +167,8 @@ class TmpfsFile : public TmpfsInode, public Mappable {
     return pages_.size() * (kPageSize / 512);
   }
   // Makes pages [first, end) exist; appends the ranges it allocated to
-  // `fresh` (page indexes) so a failed operation can give them back.
+  // `fresh` (page indexes) so a failed operation can give them back. On
+  // ENOSPC a prefix of the missing pages may have been allocated.
   Errno AllocateLocked(uint64_t first, uint64_t end,
                        std::vector<std::pair<uint64_t, uint64_t>>* fresh)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
