@@ -15,8 +15,7 @@
 // file system call that creates or removes a name in a directory, and every
 // cache fill for it, happens with that directory dentry's mu_ held, so the
 // cache never disagrees with the file system.
-// Lock order: VFS::tree_mu_ > Dentry::mu_ (one at a time, except rename,
-// which holds tree_mu_ exclusively) > inode locks.
+// Lock order: VFS::tree_mu_ > Dentry::mu_ (never two at once) > inode locks.
 #ifndef FS_VFS_MOUNT_H_
 #define FS_VFS_MOUNT_H_
 

@@ -57,11 +57,6 @@ Errno VFS::Rmdir(const PathContext& ctx, const VirtualDentry& start, std::string
   if (child->mounts_ > 0) return EBUSY;
   TRY(dir->inode()->Rmdir(p.last));
   VfsInternal::RemoveChildLocked(dir, child);
-  {
-    // Only negative entries can be cached in an empty directory.
-    absl::MutexLock cl(&child->mu_);
-    child->children_.clear();
-  }
   return 0;
 }
 
@@ -93,17 +88,19 @@ Errno VFS::Rename(const PathContext& ctx, const VirtualDentry& old_start,
   if (op.dir.mount->read_only()) return EROFS;
   const std::shared_ptr<Dentry>& odir = op.dir.dentry;
   const std::shared_ptr<Dentry>& ndir = np.dir.dentry;
-  // tree_mu_ is held exclusively, so no other thread holds two dentry
-  // locks: taking them in address order is enough.
-  Dentry* first = std::min(odir.get(), ndir.get());
-  Dentry* second = std::max(odir.get(), ndir.get());
-  absl::MutexLock l1(&first->mu_);
-  std::optional<absl::MutexLock> l2;
-  if (second != first) l2.emplace(&second->mu_);
-
-  std::shared_ptr<Dentry> oc = TRY_ASSIGN(VfsInternal::LookupChildLocked(odir, op.last));
+  // tree_mu_ is held exclusively, so nothing else looks up or changes
+  // names meanwhile: dentry locks are taken one at a time, which keeps
+  // them free of ordering cycles.
+  std::shared_ptr<Dentry> oc, nc;
+  {
+    absl::MutexLock dl(&odir->mu_);
+    oc = TRY_ASSIGN(VfsInternal::LookupChildLocked(odir, op.last));
+  }
   if (oc->negative()) return ENOENT;
-  std::shared_ptr<Dentry> nc = TRY_ASSIGN(VfsInternal::LookupChildLocked(ndir, np.last));
+  {
+    absl::MutexLock dl(&ndir->mu_);
+    nc = TRY_ASSIGN(VfsInternal::LookupChildLocked(ndir, np.last));
+  }
   Attr oa = TRY_ASSIGN(oc->inode()->GetAttr());
   std::optional<Attr> na;
   if (!nc->negative()) na = TRY_ASSIGN(nc->inode()->GetAttr());
@@ -143,20 +140,28 @@ Errno VFS::Rename(const PathContext& ctx, const VirtualDentry& old_start,
   TRY(odir->inode()->Rename(op.last, ndir->inode().get(), np.last, flags));
 
   // Update the cache to match.
-  absl::MutexLock ol(&oc->mu_);
   std::string oname = std::move(op.last), nname = std::move(np.last);
+  auto set_child = [](const std::shared_ptr<Dentry>& dir, const std::string& name,
+                      std::shared_ptr<Dentry> c) {
+    absl::MutexLock dl(&dir->mu_);
+    VfsInternal::SetChildLocked(*dir, name, std::move(c));
+  };
+  auto move = [](const std::shared_ptr<Dentry>& d, const std::string& name,
+                 const std::shared_ptr<Dentry>& parent) {
+    absl::MutexLock dl(&d->mu_);
+    VfsInternal::SetNameParent(*d, name, parent);
+  };
   if (exchange) {
-    absl::MutexLock nl(&nc->mu_);
-    VfsInternal::SetNameParent(*nc, oname, odir);
-    VfsInternal::SetNameParent(*oc, nname, ndir);
-    VfsInternal::SetChildLocked(*odir, oname, nc);
-    VfsInternal::SetChildLocked(*ndir, nname, oc);
+    move(nc, oname, odir);
+    move(oc, nname, ndir);
+    set_child(odir, oname, nc);
+    set_child(ndir, nname, oc);
     return 0;
   }
   if (na) nc->dead_ = true;
-  VfsInternal::SetNameParent(*oc, nname, ndir);
-  VfsInternal::SetChildLocked(*ndir, nname, oc);
-  VfsInternal::SetChildLocked(*odir, oname, std::make_shared<Dentry>(nullptr, oname, odir));
+  move(oc, nname, ndir);
+  set_child(ndir, nname, oc);
+  set_child(odir, oname, std::make_shared<Dentry>(nullptr, oname, odir));
   return 0;
 }
 
