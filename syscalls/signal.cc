@@ -24,7 +24,7 @@ bool MayKill(Task& t, ThreadGroup* g, int sig) {
 // Init (pid 1) only gets signals it has a handler for, as a pid
 // namespace's init (SIGNAL_UNKILLABLE) when signalled from inside.
 bool InitIgnores(Kernel& k, ThreadGroup* g, int sig) {
-  if (g != k.init_group()) return false;
+  if (g != k.init_group() || !k.options().protect_init) return false;
   absl::MutexLock l(&g->sighand->mu);
   return g->sighand->actions[static_cast<size_t>(sig)].handler == kSigDfl;
 }

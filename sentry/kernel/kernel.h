@@ -25,6 +25,11 @@ namespace sentry {
 
 struct KernelOptions {
   bool strace = false;
+  // Pid 1 ignores signals it has no handler for when they come from inside
+  // the sandbox, like a container's init (pid namespace semantics). Off
+  // for `runsc do`, whose command should die from its own signals as it
+  // would natively.
+  bool protect_init = false;
   std::string hostname = "sandbox";
 };
 
