@@ -115,6 +115,19 @@ class VFS {
   Errno SetAttrs(const PathContext& ctx, const VirtualDentry& vd, const SetAttr& a,
                  bool opened_for_write = false);
 
+  // Extended attributes of a resolved object with Linux's
+  // xattr_permission(): trusted.* needs CAP_SYS_ADMIN (else EPERM to
+  // change, ENODATA to read), user.* only exists on regular files and
+  // directories (and a sticky directory's user.* only changes for its
+  // owner), everything else needs read or write permission; changes need
+  // a writable mount. ListXattr hides trusted.* from the unprivileged.
+  ErrorOr<std::string> GetXattr(const PathContext& ctx, const VirtualDentry& vd,
+                                std::string_view name);
+  Errno SetXattr(const PathContext& ctx, const VirtualDentry& vd, std::string_view name,
+                 std::string_view value, int flags);
+  ErrorOr<std::vector<std::string>> ListXattr(const PathContext& ctx, const VirtualDentry& vd);
+  Errno RemoveXattr(const PathContext& ctx, const VirtualDentry& vd, std::string_view name);
+
   // The path of `vd` as seen from `root`, for getcwd, /proc/<pid>/fd and
   // maps. Unlinked files get " (deleted)" appended. `reachable` is set to
   // false when vd is not under root (getcwd then fails with ENOENT... or

@@ -505,3 +505,35 @@ TEST_F(VfsOpsTest, SeekAndAppend) {
 
 }  // namespace
 }  // namespace sentry::testing
+
+namespace sentry::testing {
+namespace {
+
+class VfsXattrTest : public FsTest {};
+
+TEST_F(VfsXattrTest, PermissionRules) {
+  ASSERT_EQ(Mkdir("/tmp", 01777), 0);
+  ASSERT_EQ(Touch("/tmp/rootf", 0644), 0);
+  ASSERT_EQ(Touch("/tmp/pub", 0666), 0);
+  ASSERT_EQ(vfs_->Mknod(ctx_, ctx_.cwd, "/tmp/fifo", S_IFIFO | 0666, 0), 0);
+  vfs::PathContext user = ctx_;
+  user.creds = UserCreds(1000);
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp/rootf"), "user.a", "1", 0), EACCES);
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp/pub"), "user.a", "1", 0), 0);
+  EXPECT_EQ(*vfs_->GetXattr(user, Must("/tmp/pub"), "user.a"), "1");
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp/pub"), "trusted.a", "1", 0), EPERM);
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/pub"), "trusted.a", "1", 0), 0);
+  EXPECT_EQ(vfs_->GetXattr(user, Must("/tmp/pub"), "trusted.a").error(), ENODATA);
+  EXPECT_EQ(vfs_->ListXattr(user, Must("/tmp/pub"))->size(), 1u);
+  EXPECT_EQ(vfs_->ListXattr(ctx_, Must("/tmp/pub"))->size(), 2u);
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/fifo"), "user.a", "1", 0), EPERM);
+  EXPECT_EQ(vfs_->GetXattr(ctx_, Must("/tmp/fifo"), "user.a").error(), ENODATA);
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp"), "user.a", "1", 0), EPERM);  // sticky, not owner
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/pub"), "", "1", 0), ERANGE);
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/pub"), "user.b", std::string(65537, 'v'), 0), E2BIG);
+  EXPECT_EQ(vfs_->RemoveXattr(user, Must("/tmp/pub"), "user.a"), 0);
+  EXPECT_EQ(vfs_->RemoveXattr(user, Must("/tmp/pub"), "user.a"), ENODATA);
+}
+
+}  // namespace
+}  // namespace sentry::testing
