@@ -93,6 +93,7 @@ ErrorOr<ParentPath> Walker::Parent(const VirtualDentry& start, std::string_view 
     if (flags_ & kBeneath) return Err(EXDEV);
     if ((flags_ & kNoXdev) && root_.mount != cur.mount) return Err(EXDEV);
     cur = root_;
+    if (!cur.ok()) return Err(ENOENT);  // no root (no namespace yet)
     while (i < n && path[i] == '/') i++;
     if (i == n) {
       ParentPath p;
@@ -101,6 +102,7 @@ ErrorOr<ParentPath> Walker::Parent(const VirtualDentry& start, std::string_view 
       return p;
     }
   }
+  if (!cur.ok()) return Err(EBADF);
   // The attributes of `cur` when the previous step already fetched them.
   std::optional<Attr> cur_attr;
   for (;;) {
@@ -181,6 +183,7 @@ ErrorOr<VirtualDentry> Walker::Full(const VirtualDentry& start, std::string_view
                                     bool must_be_dir) {
   if (path.empty()) {
     if (!(flags_ & kEmptyPathOk)) return Err(ENOENT);
+    if (!start.ok()) return Err(EBADF);
     if (must_be_dir) {
       Attr a = TRY_ASSIGN(start.dentry->inode()->GetAttr());
       if (!a.IsDir()) return Err(ENOTDIR);

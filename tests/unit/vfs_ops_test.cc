@@ -300,6 +300,10 @@ TEST_F(VfsOpsTest, DentryCacheFollowsChanges) {
   EXPECT_EQ(Touch("x"), ENOENT);
   EXPECT_EQ(Mkdir("x"), ENOENT);
   EXPECT_EQ(Must("..").dentry, Root().dentry);
+  auto gone = Open(".", O_RDONLY | O_DIRECTORY);
+  ASSERT_TRUE(gone.ok());
+  VectorSink s;
+  EXPECT_EQ((*gone)->IterDirents(nullptr, s).error(), ENOENT);
 }
 
 TEST_F(VfsOpsTest, ReadDirents) {
