@@ -46,7 +46,7 @@ uint64_t TmpfsFile::PageForTest(uint64_t idx) {
   return it == pages_.end() ? 0 : it->second;
 }
 
-SysRet TmpfsFile::Read(IOSequence& dst, int64_t off) {
+SysRet TmpfsFile::Read(IOSequence& dst, int64_t off, bool touch) {
   if (off < 0) return SysRet::Err(EINVAL);
   if (dst.remaining() == 0) return 0;
   // Shared rw_mu_ keeps pages from being freed while we copy without mu_
@@ -94,7 +94,7 @@ SysRet TmpfsFile::Read(IOSequence& dst, int64_t off) {
     total += *r;
     if (*r < pc.len) break;
   }
-  Accessed();
+  if (touch) Accessed();
   return static_cast<int64_t>(total);
 }
 
@@ -180,7 +180,9 @@ SysRet TmpfsFile::Write(IOSequence& src, int64_t off) {
   return static_cast<int64_t>(total);
 }
 
-SysRet TmpfsFileFD::PRead(Task* t, IOSequence& dst, int64_t off) { return file_->Read(dst, off); }
+SysRet TmpfsFileFD::PRead(Task* t, IOSequence& dst, int64_t off) {
+  return file_->Read(dst, off, !(flags() & O_NOATIME));
+}
 
 SysRet TmpfsFileFD::PWrite(Task* t, IOSequence& src, int64_t off) {
   return file_->Write(src, off);
