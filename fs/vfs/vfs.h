@@ -71,6 +71,10 @@ class VFS {
   // Mounts in tree order, for /proc/mounts and /proc/self/mountinfo.
   std::vector<std::shared_ptr<Mount>> Mounts();
 
+  // Drops cached dentries nothing else uses (no open file, cwd, mount or
+  // cached child refers to them), for memory pressure. Returns how many.
+  size_t TrimDentryCache();
+
   // --- resolution ---
   ErrorOr<VirtualDentry> Resolve(const PathContext& ctx, const VirtualDentry& start,
                                  std::string_view path, uint32_t flags);

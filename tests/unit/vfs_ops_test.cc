@@ -514,6 +514,26 @@ namespace sentry::testing {
 namespace {
 
 class VfsXattrTest : public FsTest {};
+class VfsCacheTest : public FsTest {};
+
+TEST_F(VfsCacheTest, TrimKeepsWhatIsInUse) {
+  ASSERT_EQ(Mkdir("/d"), 0);
+  ASSERT_EQ(Mkdir("/d/e"), 0);
+  ASSERT_EQ(Touch("/d/e/f"), 0);
+  EXPECT_EQ(ResolveErr("/d/e/missing"), ENOENT);
+  ASSERT_EQ(Mkdir("/m"), 0);
+  MountTmpfs("/m");
+  auto fd = Open("/d/e/f", O_RDONLY);
+  ASSERT_TRUE(fd.ok());
+  // Only the negative entry can go: f is open, e and d are its ancestors,
+  // m is a mountpoint.
+  EXPECT_EQ(vfs_->TrimDentryCache(), 1u);
+  fd->reset();
+  EXPECT_EQ(vfs_->TrimDentryCache(), 3u);  // f, then e, then d
+  EXPECT_EQ(ResolveErr("/d/e/f"), 0);  // refilled from the file system
+  EXPECT_EQ(ResolveErr("/m/.."), 0);
+  EXPECT_EQ(vfs_->PathOf(Must("/d/e/f"), Root()), "/d/e/f");
+}
 
 TEST_F(VfsXattrTest, PermissionRules) {
   ASSERT_EQ(Mkdir("/tmp", 01777), 0);
