@@ -19,7 +19,7 @@ bool AllZero(const char* p, size_t n) {
 }  // namespace
 
 Errno OverlayInode::CopyDataLocked(const std::shared_ptr<vfs::Inode>& to, const vfs::Attr& la) {
-  std::shared_ptr<vfs::FileDescription> src = TRY_ASSIGN(OpenLayer(lower_, O_RDONLY));
+  std::shared_ptr<vfs::FileDescription> src = TRY_ASSIGN(OpenLayer(lower_, O_RDONLY | O_NOATIME));
   std::shared_ptr<vfs::FileDescription> dst = TRY_ASSIGN(OpenLayer(to, O_WRONLY));
   std::string buf(kCopyChunk, '\0');
   int64_t off = 0;

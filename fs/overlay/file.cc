@@ -15,7 +15,10 @@ ErrorOr<std::shared_ptr<vfs::FileDescription>> OverlayInode::Open(const vfs::Ope
   std::shared_ptr<vfs::Inode> u = upper();
   std::shared_ptr<vfs::Inode> r = u ? u : lower_;
   uint32_t layer_flags = opts.flags & ~(O_TRUNC | O_CREAT | O_EXCL);
-  std::shared_ptr<vfs::FileDescription> inner = TRY_ASSIGN(OpenLayer(r, layer_flags));
+  // Reads from the lower must not change it, not even its atime (overlayfs
+  // opens real files with O_NOATIME too).
+  uint32_t open_flags = u ? layer_flags : (layer_flags | O_NOATIME);
+  std::shared_ptr<vfs::FileDescription> inner = TRY_ASSIGN(OpenLayer(r, open_flags));
   auto self = std::static_pointer_cast<OverlayInode>(shared_from_this());
   return std::shared_ptr<vfs::FileDescription>(
       std::make_shared<OverlayFD>(std::move(self), std::move(inner), u != nullptr, layer_flags));

@@ -111,7 +111,12 @@ ErrorOr<std::vector<vfs::DirEntry>> OverlayInode::ReadDir() {
 
 ErrorOr<std::vector<vfs::DirEntry>> OverlayInode::ReadDirLocked() {
   if (!is_dir()) return Err(ENOTDIR);
-  std::shared_ptr<vfs::Inode> udir = upper();
+  std::shared_ptr<vfs::Inode> udir;
+  {
+    absl::MutexLock l(&mu_);
+    if (removed_) return Err(ENOENT);
+    udir = upper_;
+  }
   std::map<std::string, vfs::DirEntry, std::less<>> merged;
   std::set<std::string, std::less<>> hidden;
   if (udir) {

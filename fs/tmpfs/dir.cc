@@ -176,6 +176,7 @@ ErrorOr<std::vector<vfs::DirEntry>> TmpfsDir::ReadDir() {
   std::vector<vfs::DirEntry> out;
   {
     absl::ReaderMutexLock l(&tfs()->tree_mu_);
+    if (dead_) return Err(ENOENT);  // iterate_dir on a removed directory
     out.reserve(children_.size());
     for (const auto& [name, c] : children_) {
       out.push_back(vfs::DirEntry{name, c->ino(), vfs::DirentType(c->type())});

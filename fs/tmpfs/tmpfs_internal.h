@@ -148,8 +148,9 @@ class TmpfsFile : public TmpfsInode, public Mappable {
   ErrorOr<std::shared_ptr<vfs::FileDescription>> Open(const vfs::OpenOptions& opts) override;
   Errno SetAttrs(const vfs::SetAttr& a) override;
 
-  // I/O at `off`; Write with off == -1 appends.
-  SysRet Read(IOSequence& dst, int64_t off);
+  // I/O at `off`; Write with off == -1 appends. `touch` updates atime
+  // (not for O_NOATIME opens).
+  SysRet Read(IOSequence& dst, int64_t off, bool touch = true);
   SysRet Write(IOSequence& src, int64_t off);
   Errno Fallocate(int mode, uint64_t off, uint64_t len);
   Errno Truncate(uint64_t size, bool update_mtime);

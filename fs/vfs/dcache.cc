@@ -59,4 +59,53 @@ void VfsInternal::EraseChildLocked(Dentry& dir, std::string_view name) {
   dir.children_.erase(Key(name));
 }
 
+namespace {
+
+// Post-order: a directory's children go first so it can become unused.
+// Precondition: tree_mu_ held exclusively (nobody is between finding a
+// dentry and taking a reference to it).
+size_t Trim(Dentry& d) {
+  size_t n = 0;
+  std::vector<std::shared_ptr<Dentry>> kids;
+  {
+    absl::MutexLock l(&VfsInternal::mu(d));
+    VfsInternal::ChildrenLocked(d, &kids);
+  }
+  for (auto& k : kids) n += Trim(*k);
+  kids.clear();  // our own references would make every child look used
+  absl::MutexLock l(&VfsInternal::mu(d));
+  n += VfsInternal::DropUnusedLocked(d);
+  return n;
+}
+
+}  // namespace
+
+size_t VFS::TrimDentryCache() {
+  absl::MutexLock t(&tree_mu_);
+  std::vector<std::shared_ptr<Mount>> mounts;
+  {
+    absl::ReaderMutexLock l(&mounts_mu_);
+    mounts = all_mounts_;
+  }
+  size_t n = 0;
+  for (auto& m : mounts) n += Trim(*m->root);
+  return n;
+}
+
+size_t VfsInternal::DropUnusedLocked(Dentry& d) {
+  size_t n = 0;
+  for (auto it = d.children_.begin(); it != d.children_.end();) {
+    const std::shared_ptr<Dentry>& c = it->second;
+    // use_count 1: only this map holds it. Children of c would hold
+    // references to c, and mounts hold their mountpoints.
+    if (c.use_count() == 1 && c->mounts_ == 0) {
+      d.children_.erase(it++);
+      n++;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
 }  // namespace sentry::vfs

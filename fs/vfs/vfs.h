@@ -69,6 +69,10 @@ class VFS {
   // Mounts in tree order, for /proc/mounts and /proc/self/mountinfo.
   std::vector<std::shared_ptr<Mount>> Mounts();
 
+  // Drops cached dentries nothing else uses (no open file, cwd, mount or
+  // cached child refers to them), for memory pressure. Returns how many.
+  size_t TrimDentryCache();
+
   // --- resolution ---
   ErrorOr<VirtualDentry> Resolve(const PathContext& ctx, const VirtualDentry& start,
                                  std::string_view path, uint32_t flags);
@@ -112,6 +116,19 @@ class VFS {
   // (ftruncate), so truncation needs no write permission on the inode.
   Errno SetAttrs(const PathContext& ctx, const VirtualDentry& vd, const SetAttr& a,
                  bool opened_for_write = false);
+
+  // Extended attributes of a resolved object with Linux's
+  // xattr_permission(): trusted.* needs CAP_SYS_ADMIN (else EPERM to
+  // change, ENODATA to read), user.* only exists on regular files and
+  // directories (and a sticky directory's user.* only changes for its
+  // owner), everything else needs read or write permission; changes need
+  // a writable mount. ListXattr hides trusted.* from the unprivileged.
+  ErrorOr<std::string> GetXattr(const PathContext& ctx, const VirtualDentry& vd,
+                                std::string_view name);
+  Errno SetXattr(const PathContext& ctx, const VirtualDentry& vd, std::string_view name,
+                 std::string_view value, int flags);
+  ErrorOr<std::vector<std::string>> ListXattr(const PathContext& ctx, const VirtualDentry& vd);
+  Errno RemoveXattr(const PathContext& ctx, const VirtualDentry& vd, std::string_view name);
 
   // The path of `vd` as seen from `root`, for getcwd, /proc/<pid>/fd and
   // maps. Unlinked files get " (deleted)" appended. `reachable` is set to

@@ -87,6 +87,10 @@ class VfsInternal {
   static void SetChildLocked(Dentry& dir, std::string_view name, std::shared_ptr<Dentry> c);
   static void EraseChildLocked(Dentry& dir, std::string_view name);
   static void MarkDead(Dentry& d) { d.dead_ = true; }
+  static void ChildrenLocked(Dentry& d, std::vector<std::shared_ptr<Dentry>>* out) {
+    for (auto& [name, c] : d.children_) out->push_back(c);
+  }
+  static size_t DropUnusedLocked(Dentry& d);
   static void TakeChildrenLocked(Dentry& d, std::vector<std::shared_ptr<Dentry>>* out) {
     for (auto& [name, c] : d.children_) out->push_back(c);
     d.children_.clear();

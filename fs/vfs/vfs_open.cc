@@ -28,13 +28,15 @@ uint32_t ResolveFlags(uint32_t resolve) {
 
 ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenAt(const PathContext& ctx,
                                                       const VirtualDentry& vd, uint32_t flags) {
+  const std::shared_ptr<Inode>& inode = vd.dentry->inode();
+  Attr a = TRY_ASSIGN(inode->GetAttr());
+  // do_open checks O_DIRECTORY before anything may_open looks at.
+  if ((flags & O_DIRECTORY) && !a.IsDir()) return Err(ENOTDIR);
   if (flags & O_PATH) {
     auto fd = std::make_shared<FileDescription>();
     fd->Init(vd, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
     return fd;
   }
-  const std::shared_ptr<Inode>& inode = vd.dentry->inode();
-  Attr a = TRY_ASSIGN(inode->GetAttr());
   int may = AccModeMay(flags);
   bool trunc = flags & O_TRUNC;
   if (trunc) may |= kMayWrite;
@@ -54,10 +56,8 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenAt(const PathContext& ctx,
       trunc = false;
       break;
     default:
-      if ((flags & O_DIRECTORY)) return Err(ENOTDIR);
       break;
   }
-  if ((flags & O_DIRECTORY) && !a.IsDir()) return Err(ENOTDIR);
   bool plain = a.IsRegular() || a.IsDir();
   // O_TRUNC takes write access to the mount before permission checks.
   if (trunc && a.IsRegular() && vd.mount->read_only()) return Err(EROFS);

@@ -73,6 +73,7 @@ ErrorOr<VirtualDentry> Walker::FollowLink(const VirtualDentry& dir, const Virtua
   if (in->IsMagicLink()) {
     if (flags_ & kNoMagicLinks) return Err(ELOOP);
     VirtualDentry t = TRY_ASSIGN(in->MagicLinkTarget());
+    if (!t.ok()) return Err(ENOENT);
     if ((flags_ & kNoXdev) && t.mount != dir.mount) return Err(EXDEV);
     // Not safe for scoped lookups (Linux's nd_jump_link).
     if (flags_ & (kBeneath | kInRoot)) return Err(EXDEV);
@@ -93,6 +94,7 @@ ErrorOr<ParentPath> Walker::Parent(const VirtualDentry& start, std::string_view 
     if (flags_ & kBeneath) return Err(EXDEV);
     if ((flags_ & kNoXdev) && root_.mount != cur.mount) return Err(EXDEV);
     cur = root_;
+    if (!cur.ok()) return Err(ENOENT);  // no root (no namespace yet)
     while (i < n && path[i] == '/') i++;
     if (i == n) {
       ParentPath p;
@@ -101,6 +103,7 @@ ErrorOr<ParentPath> Walker::Parent(const VirtualDentry& start, std::string_view 
       return p;
     }
   }
+  if (!cur.ok()) return Err(EBADF);
   // The attributes of `cur` when the previous step already fetched them.
   std::optional<Attr> cur_attr;
   for (;;) {
@@ -181,6 +184,7 @@ ErrorOr<VirtualDentry> Walker::Full(const VirtualDentry& start, std::string_view
                                     bool must_be_dir) {
   if (path.empty()) {
     if (!(flags_ & kEmptyPathOk)) return Err(ENOENT);
+    if (!start.ok()) return Err(EBADF);
     if (must_be_dir) {
       Attr a = TRY_ASSIGN(start.dentry->inode()->GetAttr());
       if (!a.IsDir()) return Err(ENOTDIR);

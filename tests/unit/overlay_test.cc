@@ -16,14 +16,17 @@ namespace {
 // Everything observable about an inode tree, as text.
 std::string Snapshot(const std::shared_ptr<vfs::Inode>& in, const std::string& path) {
   vfs::Attr a = *in->GetAttr();
-  std::string out = absl::StrFormat("%s mode=%o uid=%u size=%u mtime=%d.%d ino=%u\n", path,
-                                    a.mode, a.uid, a.size, a.mtime.tv_sec, a.mtime.tv_nsec, a.ino);
+  std::string out = absl::StrFormat("%s mode=%o uid=%u size=%u mtime=%d.%d ctime=%d.%d ino=%u\n",
+                                    path, a.mode, a.uid, a.size, a.mtime.tv_sec, a.mtime.tv_nsec,
+                                    a.ctime.tv_sec, a.ctime.tv_nsec, a.ino);
+  if (a.IsRegular()) out += absl::StrFormat("atime=%d.%d\n", a.atime.tv_sec, a.atime.tv_nsec);
   std::vector<std::string> xattrs = *in->ListXattr();
   for (const std::string& x : xattrs) out += x + "=" + *in->GetXattr(x) + "\n";
   if (a.IsSymlink()) out += "-> " + *in->ReadLink() + "\n";
   if (a.IsRegular()) {
-    auto fd = *in->Open({O_RDONLY});
-    fd->Init(vfs::VirtualDentry{nullptr, std::make_shared<vfs::Dentry>(in, "", nullptr)}, O_RDONLY);
+    auto fd = *in->Open({O_RDONLY | O_NOATIME});
+    fd->Init(vfs::VirtualDentry{nullptr, std::make_shared<vfs::Dentry>(in, "", nullptr)},
+             O_RDONLY | O_NOATIME);
     out += PReadN(*fd, 1 << 20, 0) + "\n";
   }
   if (a.IsDir()) {

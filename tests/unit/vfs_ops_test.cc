@@ -300,6 +300,10 @@ TEST_F(VfsOpsTest, DentryCacheFollowsChanges) {
   EXPECT_EQ(Touch("x"), ENOENT);
   EXPECT_EQ(Mkdir("x"), ENOENT);
   EXPECT_EQ(Must("..").dentry, Root().dentry);
+  auto gone = Open(".", O_RDONLY | O_DIRECTORY);
+  ASSERT_TRUE(gone.ok());
+  VectorSink s;
+  EXPECT_EQ((*gone)->IterDirents(nullptr, s).error(), ENOENT);
 }
 
 TEST_F(VfsOpsTest, ReadDirents) {
@@ -501,6 +505,58 @@ TEST_F(VfsOpsTest, SeekAndAppend) {
   ASSERT_EQ(WriteStr(**ap, "X"), 1);
   EXPECT_EQ(PReadN(**fd, 20, 0), "X123456789ab");
   EXPECT_EQ((*ap)->flags() & O_ACCMODE, static_cast<uint32_t>(O_WRONLY));
+}
+
+}  // namespace
+}  // namespace sentry::testing
+
+namespace sentry::testing {
+namespace {
+
+class VfsXattrTest : public FsTest {};
+class VfsCacheTest : public FsTest {};
+
+TEST_F(VfsCacheTest, TrimKeepsWhatIsInUse) {
+  ASSERT_EQ(Mkdir("/d"), 0);
+  ASSERT_EQ(Mkdir("/d/e"), 0);
+  ASSERT_EQ(Touch("/d/e/f"), 0);
+  EXPECT_EQ(ResolveErr("/d/e/missing"), ENOENT);
+  ASSERT_EQ(Mkdir("/m"), 0);
+  MountTmpfs("/m");
+  auto fd = Open("/d/e/f", O_RDONLY);
+  ASSERT_TRUE(fd.ok());
+  // Only the negative entry can go: f is open, e and d are its ancestors,
+  // m is a mountpoint.
+  EXPECT_EQ(vfs_->TrimDentryCache(), 1u);
+  fd->reset();
+  EXPECT_EQ(vfs_->TrimDentryCache(), 3u);  // f, then e, then d
+  EXPECT_EQ(ResolveErr("/d/e/f"), 0);  // refilled from the file system
+  EXPECT_EQ(ResolveErr("/m/.."), 0);
+  EXPECT_EQ(vfs_->PathOf(Must("/d/e/f"), Root()), "/d/e/f");
+}
+
+TEST_F(VfsXattrTest, PermissionRules) {
+  ASSERT_EQ(Mkdir("/tmp", 01777), 0);
+  ASSERT_EQ(Touch("/tmp/rootf", 0644), 0);
+  ASSERT_EQ(Touch("/tmp/pub", 0666), 0);
+  ASSERT_EQ(vfs_->Mknod(ctx_, ctx_.cwd, "/tmp/fifo", S_IFIFO | 0666, 0), 0);
+  vfs::PathContext user = ctx_;
+  user.creds = UserCreds(1000);
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp/rootf"), "user.a", "1", 0), EACCES);
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp/pub"), "user.a", "1", 0), 0);
+  EXPECT_EQ(*vfs_->GetXattr(user, Must("/tmp/pub"), "user.a"), "1");
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp/pub"), "trusted.a", "1", 0), EPERM);
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/pub"), "trusted.a", "1", 0), 0);
+  EXPECT_EQ(vfs_->GetXattr(user, Must("/tmp/pub"), "trusted.a").error(), ENODATA);
+  EXPECT_EQ(vfs_->ListXattr(user, Must("/tmp/pub"))->size(), 1u);
+  EXPECT_EQ(vfs_->ListXattr(ctx_, Must("/tmp/pub"))->size(), 2u);
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/fifo"), "user.a", "1", 0), EPERM);
+  EXPECT_EQ(vfs_->GetXattr(ctx_, Must("/tmp/fifo"), "user.a").error(), ENODATA);
+  EXPECT_EQ(vfs_->SetXattr(user, Must("/tmp"), "user.a", "1", 0), EPERM);  // sticky, not owner
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/pub"), "", "1", 0), ERANGE);
+  EXPECT_EQ(vfs_->SetXattr(ctx_, Must("/tmp/pub"), "user.b", std::string(65537, 'v'), 0), E2BIG);
+  EXPECT_EQ(vfs_->RemoveXattr(user, Must("/tmp/pub"), "user.a"), 0);
+  EXPECT_EQ(vfs_->RemoveXattr(user, Must("/tmp/pub"), "user.a"), ENODATA);
 }
 
 }  // namespace
