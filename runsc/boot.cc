@@ -17,6 +17,7 @@
 #include "runsc/rootfs.h"
 #include "runsc/runsc.pb.h"
 #include "runsc/seccomp.h"
+#include "sentry/base/host.h"
 #include "sentry/base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/memory_file.h"
@@ -81,6 +82,7 @@ int RunBoot(const BootFlags& b) {
     return 125;
   }
   if (spec.debug()) sentry::SetLogLevel(sentry::LogLevel::kDebug);
+  sentry::CaptureHostFacts();
 
   // Host signals are handled by one forwarding thread; block them before
   // any other thread exists so every thread inherits the mask.
@@ -134,7 +136,7 @@ int RunBoot(const BootFlags& b) {
   sentry::Kernel kernel(platform->get(), mf->get(), &vfs, kopts);
   std::thread(ForwardSignals, &kernel).detach();
 
-  if (auto s = InstallSeccomp(SentryRules(spec.platform())); !s.ok()) {
+  if (auto s = InstallSeccomp(SentryRules(spec.platform()), spec.debug()); !s.ok()) {
     SLOG(kError, "seccomp: %s", s.ToString());
     return 125;
   }

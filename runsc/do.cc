@@ -30,14 +30,15 @@ namespace {
   _exit(125);
 }
 
-// A fresh open file description for stdio fd `fd` when the kind of file
-// allows it (ttys, FIFOs, regular files), so the Sentry can make it
-// non-blocking without affecting the caller's shell. Sockets are dup'ed.
+// A fresh open file description for stdio fd `fd` when it is a tty or a
+// FIFO, so the Sentry can make it non-blocking without affecting the
+// caller's shell. Regular files and sockets are dup'ed: a regular file's
+// offset must stay shared with the caller, as for a native child.
 int ReopenStdio(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -1;
   int flags = fcntl(fd, F_GETFL);
-  if (!S_ISSOCK(st.st_mode)) {
+  if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
     std::string p = absl::StrFormat("/proc/self/fd/%d", fd);
     int nfd = open(p.c_str(), (flags & (O_ACCMODE | O_APPEND)) | O_CLOEXEC | O_NOCTTY);
     if (nfd >= 0) return nfd;

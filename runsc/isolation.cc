@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -18,20 +19,36 @@ absl::Status PivotToEmptyRoot() {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return sentry::ErrnoToStatus(errno, "make / private");
   }
-  // An empty tmpfs stacked on "/" becomes the new root; pivot_root(".", ".")
-  // puts the old root on top of it, and detaching that leaves only the
-  // empty tmpfs.
-  if (mount("sandbox-root", "/", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0555") != 0) {
-    return sentry::ErrnoToStatus(errno, "mount empty root");
+  // An empty read-only tmpfs, created detached and moved over "/", becomes
+  // the new root. A lookup of "/" would not see a mount stacked on the
+  // root directory, so we enter it through the mount's own fd; then
+  // pivot_root(".", ".") stacks the old root on top and detaching it
+  // leaves only the empty tmpfs.
+  int fsfd = static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  if (fsfd < 0) return sentry::ErrnoToStatus(errno, "fsopen tmpfs");
+  syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "size", "64k", 0);
+  syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "mode", "0555", 0);
+  if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    int e = errno;
+    close(fsfd);
+    return sentry::ErrnoToStatus(e, "create empty root");
   }
-  if (chdir("/") != 0) return sentry::ErrnoToStatus(errno, "chdir new root");
+  int mfd = static_cast<int>(syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC,
+                                     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                         MOUNT_ATTR_NOEXEC));
+  close(fsfd);
+  if (mfd < 0) return sentry::ErrnoToStatus(errno, "fsmount");
+  if (syscall(SYS_move_mount, mfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    int e = errno;
+    close(mfd);
+    return sentry::ErrnoToStatus(e, "move_mount empty root");
+  }
+  int rc = fchdir(mfd);
+  close(mfd);
+  if (rc != 0) return sentry::ErrnoToStatus(errno, "enter new root");
   if (syscall(SYS_pivot_root, ".", ".") != 0) return sentry::ErrnoToStatus(errno, "pivot_root");
   if (umount2(".", MNT_DETACH) != 0) return sentry::ErrnoToStatus(errno, "detach old root");
   if (chdir("/") != 0) return sentry::ErrnoToStatus(errno, "chdir /");
-  if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-            nullptr) != 0) {
-    return sentry::ErrnoToStatus(errno, "remount root read-only");
-  }
   return absl::OkStatus();
 }
 

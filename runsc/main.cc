@@ -5,7 +5,10 @@
 #include <climits>
 #include <cstdio>
 
+#include <set>
+
 #include "CLI/CLI.hpp"
+#include "gofer/seccomp.h"
 #include "absl/strings/str_format.h"
 #include "runsc/flags.h"
 #include "runsc/seccomp.h"
@@ -57,9 +60,8 @@ int main(int argc, char** argv) {
   app.add_option("--log", g.log, "log file (runc compatible)");
   app.add_option("--log-format", g.log_format, "text or json");
 
-  std::vector<std::string> do_cmd;
   CLI::App* do_app = app.add_subcommand("do", "run a host command in a fresh sandbox");
-  do_app->add_option("command", do_cmd, "command and arguments")->required();
+  // Everything after "do" is the command and its own arguments.
   do_app->prefix_command();
 
   runsc::BootFlags boot;
@@ -87,14 +89,21 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (app.got_subcommand("do")) return runsc::RunDo(g, do_cmd);
+  if (app.got_subcommand("do")) return runsc::RunDo(g, do_app->remaining());
   if (app.got_subcommand("boot")) return runsc::RunBoot(boot);
   if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_sock, gofer_log);
   if (app.got_subcommand("syscalls")) return runsc::PrintSyscalls();
   if (app.got_subcommand("seccomp-allowlist")) {
+    if (which == "gofer") {
+      auto rules = gofer::GoferSeccompRules(/*read_only=*/true);
+      fputs(gofer::FormatSeccompRules(rules).c_str(), stdout);
+      std::set<int> nrs;
+      for (const auto& r : rules) nrs.insert(r.nr);
+      printf("# %zu host syscalls (read-only root, as for runsc do)\n", nrs.size());
+      return 0;
+    }
     std::vector<runsc::SeccompRule> rules =
-        which == "sentry" ? runsc::SentryRules(g.platform.empty() ? "ptrace" : g.platform)
-                          : runsc::GoferRules(true);
+        runsc::SentryRules(g.platform.empty() ? "ptrace" : g.platform);
     fputs(runsc::FormatAllowlist(rules).c_str(), stdout);
     printf("# %zu host syscalls\n", runsc::CountSyscalls(rules));
     return 0;

@@ -1,15 +1,42 @@
 #include "runsc/seccomp.h"
 
+#include <execinfo.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <set>
 
 #include "absl/strings/str_format.h"
+#include "sentry/base/log.h"
 
 namespace runsc {
 
-absl::Status InstallSeccomp(const std::vector<SeccompRule>& rules) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+namespace {
+
+void OnSigsys(int, siginfo_t* si, void*) {
+  char buf[128];
+  int n = snprintf(buf, sizeof(buf), "seccomp: the Sentry made a forbidden host syscall %d\n",
+                   si->si_syscall);
+  write(sentry::LogFd(), buf, static_cast<size_t>(n));
+  void* frames[32];
+  int depth = backtrace(frames, 32);
+  backtrace_symbols_fd(frames, depth, sentry::LogFd());
+  _exit(126);
+}
+
+}  // namespace
+
+absl::Status InstallSeccomp(const std::vector<SeccompRule>& rules, bool debug) {
+  if (debug) {
+    struct sigaction sa = {};
+    sa.sa_sigaction = OnSigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSYS, &sa, nullptr);
+  }
+  scmp_filter_ctx ctx = seccomp_init(debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
   for (const SeccompRule& r : rules) {
     int nr = seccomp_syscall_resolve_name(r.name.c_str());

@@ -27,8 +27,10 @@ struct SeccompRule {
   int errno_instead = 0;
 };
 
-// Installs `rules` for the calling process (all threads: TSYNC).
-absl::Status InstallSeccomp(const std::vector<SeccompRule>& rules);
+// Installs `rules` for the calling process (all threads: TSYNC). With
+// `debug`, a violation raises SIGSYS and a handler logs the syscall and a
+// backtrace before dying (to find what a new code path needs).
+absl::Status InstallSeccomp(const std::vector<SeccompRule>& rules, bool debug = false);
 
 // "name: reason" lines, one per distinct syscall, for
 // `runsc seccomp-allowlist`.
@@ -37,8 +39,6 @@ size_t CountSyscalls(const std::vector<SeccompRule>& rules);
 
 // The Sentry's allowlist for a platform.
 std::vector<SeccompRule> SentryRules(const std::string& platform);
-// The Gofer's allowlist.
-std::vector<SeccompRule> GoferRules(bool read_only);
 
 }  // namespace runsc
 

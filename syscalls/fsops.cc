@@ -238,9 +238,7 @@ SysRet Ftruncate(Task& t, const SyscallArgs& a) {
   s.mask = vfs::SetAttr::kSize;
   s.size = a[1];
   // An open writable fd is permission enough (no path permission check).
-  vfs::PathContext ctx = t.PathCtx();
-  ctx.creds.cap_effective |= uint64_t{1} << vfs::kCapDacOverride;
-  return t.kernel().vfs()->SetAttrs(ctx, f->vd(), s);
+  return t.kernel().vfs()->SetAttrs(t.PathCtx(), f->vd(), s, /*opened_for_write=*/true);
 }
 
 SysRet Utimensat(Task& t, const SyscallArgs& a) {

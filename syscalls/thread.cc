@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstring>
 
+#include "sentry/base/host.h"
 #include "sentry/base/log.h"
 #include "syscalls/handlers.h"
 #include "syscalls/util.h"
@@ -350,7 +351,7 @@ SysRet SchedYield(Task& t, const SyscallArgs& a) {
 
 SysRet SchedGetaffinity(Task& t, const SyscallArgs& a) {
   uint64_t len = a[1];
-  int ncpu = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  int ncpu = HostCpuCount();
   uint64_t need = ((static_cast<uint64_t>(ncpu) + 63) / 64) * 8;
   if (len < need || (len & 7)) return SysRet::Err(EINVAL);
   if (static_cast<int32_t>(a[0]) != 0 && !t.kernel().TaskByTid(static_cast<int32_t>(a[0]))) {
@@ -369,7 +370,7 @@ SysRet SchedSetaffinity(Task& t, const SyscallArgs& a) {
   std::vector<uint8_t> mask(std::min<uint64_t>(a[1], 1024));
   TRY(t.CopyInBytes(UserAddr(a[2]), mask.data(), mask.size()));
   bool any = false;
-  int ncpu = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  int ncpu = HostCpuCount();
   for (int i = 0; i < ncpu && static_cast<size_t>(i / 8) < mask.size(); i++) {
     if (mask[static_cast<size_t>(i / 8)] & (1 << (i % 8))) any = true;
   }

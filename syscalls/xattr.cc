@@ -10,7 +10,6 @@ namespace {
 
 constexpr size_t kXattrNameMax = 255;
 constexpr size_t kXattrSizeMax = 65536;
-constexpr int kCapSysAdmin = 21;
 
 enum class Kind { kPath, kLink, kFd };
 
@@ -32,27 +31,10 @@ ErrorOr<std::string> Name(Task& t, uint64_t addr) {
   return std::move(*n);
 }
 
-// Linux's xattr_permission(): which namespaces, and which access.
-Errno CheckAccess(Task& t, const vfs::VirtualDentry& vd, const std::string& name, int may) {
-  vfs::Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
-  vfs::Credentials c = t.creds();
-  if (name.rfind("trusted.", 0) == 0) return c.HasCap(kCapSysAdmin) ? 0 : EPERM;
-  if (name.rfind("security.", 0) == 0) return may == vfs::kMayWrite && !c.HasCap(kCapSysAdmin) ? EPERM : 0;
-  if (name.rfind("user.", 0) == 0) {
-    // user.* only on regular files and directories (sticky dirs: owner).
-    if (!a.IsRegular() && !a.IsDir()) return may == vfs::kMayWrite ? EPERM : ENODATA;
-    if (may == vfs::kMayWrite && (vd.mount->flags & MS_RDONLY)) return EROFS;
-    return vfs::VFS::CheckPermission(c, a, may);
-  }
-  if (name.rfind("system.", 0) == 0) return EOPNOTSUPP;
-  return EOPNOTSUPP;
-}
-
 SysRet Get(Task& t, Kind k, uint64_t target, uint64_t name_addr, uint64_t value, uint64_t size) {
   vfs::VirtualDentry vd = TRY_ASSIGN(Target(t, k, target));
   std::string name = TRY_ASSIGN(Name(t, name_addr));
-  TRY(CheckAccess(t, vd, name, vfs::kMayRead));
-  std::string v = TRY_ASSIGN(vd.dentry->inode()->GetXattr(name));
+  std::string v = TRY_ASSIGN(t.kernel().vfs()->GetXattr(t.PathCtx(), vd, name));
   if (size == 0) return static_cast<int64_t>(v.size());
   if (v.size() > size) return SysRet::Err(ERANGE);
   TRY(t.CopyOutBytes(UserAddr(value), v.data(), v.size()));
@@ -67,17 +49,14 @@ SysRet Set(Task& t, Kind k, uint64_t target, uint64_t name_addr, uint64_t value,
   std::string name = TRY_ASSIGN(Name(t, name_addr));
   std::string v(size, '\0');
   if (size) TRY(t.CopyInBytes(UserAddr(value), v.data(), size));
-  TRY(CheckAccess(t, vd, name, vfs::kMayWrite));
-  return vd.dentry->inode()->SetXattr(name, v, static_cast<int>(flags));
+  return t.kernel().vfs()->SetXattr(t.PathCtx(), vd, name, v, static_cast<int>(flags));
 }
 
 SysRet List(Task& t, Kind k, uint64_t target, uint64_t list, uint64_t size) {
   vfs::VirtualDentry vd = TRY_ASSIGN(Target(t, k, target));
-  std::vector<std::string> names = TRY_ASSIGN(vd.dentry->inode()->ListXattr());
-  bool admin = t.creds().HasCap(kCapSysAdmin);
+  std::vector<std::string> names = TRY_ASSIGN(t.kernel().vfs()->ListXattr(t.PathCtx(), vd));
   std::string out;
   for (const std::string& n : names) {
-    if (n.rfind("trusted.", 0) == 0 && !admin) continue;  // hidden from others
     out += n;
     out.push_back('\0');
   }
@@ -90,8 +69,7 @@ SysRet List(Task& t, Kind k, uint64_t target, uint64_t list, uint64_t size) {
 SysRet Remove(Task& t, Kind k, uint64_t target, uint64_t name_addr) {
   vfs::VirtualDentry vd = TRY_ASSIGN(Target(t, k, target));
   std::string name = TRY_ASSIGN(Name(t, name_addr));
-  TRY(CheckAccess(t, vd, name, vfs::kMayWrite));
-  return vd.dentry->inode()->RemoveXattr(name);
+  return t.kernel().vfs()->RemoveXattr(t.PathCtx(), vd, name);
 }
 
 }  // namespace

@@ -39,11 +39,12 @@ class HostFile : public FileDescription {
     // memory directly while it could block.
     char buf[65536];
     size_t n = std::min(dst.remaining(), sizeof(buf));
-    ssize_t r = stream_ ? read(fd_, buf, n) : pread(fd_, buf, n, Pos());
+    // The host file description's own offset is the file position: it is
+    // shared with whoever else has the file open, as for a native child.
+    ssize_t r = read(fd_, buf, n);
     if (r < 0) return SysRet::Err(errno == EWOULDBLOCK ? EAGAIN : errno);
     auto c = dst.CopyOut(buf, static_cast<size_t>(r));
     if (!c.ok()) return SysRet::Err(c.error());
-    if (!stream_) Advance(static_cast<int64_t>(*c));
     return static_cast<int64_t>(*c);
   }
 
@@ -61,8 +62,7 @@ class HostFile : public FileDescription {
     // waiting for the host if its buffer fills up part-way.
     size_t done = 0;
     while (done < *got) {
-      ssize_t r = stream_ ? write(fd_, buf + done, *got - done)
-                          : pwrite(fd_, buf + done, *got - done, Pos());
+      ssize_t r = write(fd_, buf + done, *got - done);
       if (r < 0) {
         if (errno == EAGAIN || errno == EINTR) {
           struct pollfd p = {fd_, POLLOUT, 0};
@@ -73,7 +73,6 @@ class HostFile : public FileDescription {
         return SysRet::Err(errno);
       }
       done += static_cast<size_t>(r);
-      if (!stream_) Advance(r);
     }
     return static_cast<int64_t>(done);
   }
@@ -104,8 +103,6 @@ class HostFile : public FileDescription {
     if (stream_) return Err(ESPIPE);
     off_t r = lseek(fd_, off, whence);
     if (r < 0) return Err(errno);
-    absl::MutexLock l(&pos_mu_);
-    pos_ = r;
     return static_cast<int64_t>(r);
   }
   bool seekable() const override { return !stream_; }
@@ -205,15 +202,6 @@ class HostFile : public FileDescription {
   std::string AnonName() const override { return absl::StrFormat("host:[%d]", fd_); }
 
  private:
-  int64_t Pos() {
-    absl::MutexLock l(&pos_mu_);
-    return pos_;
-  }
-  void Advance(int64_t n) {
-    absl::MutexLock l(&pos_mu_);
-    pos_ += n;
-  }
-
   const int fd_;
   const bool tty_;
   const bool stream_;

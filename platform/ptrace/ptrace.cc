@@ -20,6 +20,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "sentry/base/log.h"
 #include "sentry/mm/memory_file.h"
 
@@ -43,12 +44,16 @@ struct StubParams {
   uint64_t rseq_ptr;       // 1024: glibc's rseq area of the forking thread
   uint64_t rseq_len;       // 1032
   uint64_t rseq_sig;       // 1040
+  uint32_t cap_hdr[2];     // 1048: {_LINUX_CAPABILITY_VERSION_3, pid 0}
+  uint32_t cap_data[6];    // 1056: two {effective, permitted, inheritable}, all zero
 };
 static_assert(offsetof(StubParams, memfd) == 48);
 static_assert(offsetof(StubParams, sa_ignore) == 56);
 static_assert(offsetof(StubParams, zero_mask) == 88);
 static_assert(offsetof(StubParams, fprog) == 96);
 static_assert(offsetof(StubParams, rseq_ptr) == 1024);
+static_assert(offsetof(StubParams, cap_hdr) == 1048);
+static_assert(offsetof(StubParams, cap_data) == 1056);
 static_assert(sizeof(StubParams) <= 4096);
 
 // The seccomp filter every stub runs under. Application syscalls never
@@ -189,6 +194,7 @@ absl::Status PtracePlatform::Init() {
   params->unmap[i++] = kMaxUserAddress - cursor;
   SCHECK(i <= 6);
   params->memfd = static_cast<uint64_t>(mf_->fd());
+  params->cap_hdr[0] = 0x20080522;  // _LINUX_CAPABILITY_VERSION_3
   params->sa_ignore[0] = reinterpret_cast<uint64_t>(SIG_IGN);
   if (__rseq_size > 0) {
     params->rseq_ptr = reinterpret_cast<uint64_t>(__builtin_thread_pointer()) +
@@ -203,6 +209,24 @@ absl::Status PtracePlatform::Init() {
   pid_t master = ForkMasterStub(l.init, l.data_page);
   if (master < 0) return ErrnoToStatus(-master, "clone master stub");
   master_ = master;
+  // The master traces itself to us (PTRACE_TRACEME) and stops with int3
+  // once its init is complete; only then may the factory seize it, or it
+  // could clone stubs from a half-initialized master.
+  for (;;) {
+    int status;
+    pid_t r = waitpid(master, &status, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != master) return ErrnoToStatus(errno, "wait for master stub");
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      master_ = 0;
+      return absl::InternalError(absl::StrFormat("master stub failed to start (status %#x)", status));
+    }
+    if (WSTOPSIG(status) == SIGTRAP) break;
+    ptrace(PTRACE_CONT, master, nullptr, nullptr);
+  }
+  if (ptrace(PTRACE_DETACH, master, nullptr, nullptr) != 0) {
+    return ErrnoToStatus(errno, "detach master stub");
+  }
   factory_ = std::thread([this, master] { FactoryLoop(master); });
   SLOG(kDebug, "ptrace: master stub %d, stub region %#x, vdso %#x", master, base, vdso_);
   return absl::OkStatus();
@@ -214,6 +238,14 @@ PtracePlatform::~PtracePlatform() {
     stopping_ = true;
   }
   if (factory_.joinable()) factory_.join();
+  // Unused stubs in the pool are killed explicitly: they may have been
+  // cloned too close to the master's death to inherit its parent-death
+  // signal in time.
+  {
+    absl::MutexLock l(&mu_);
+    for (pid_t p : pool_) kill(p, SIGKILL);
+    pool_.clear();
+  }
   // We forked the master, so we reap it (the factory killed it on stop).
   if (master_ > 0) waitpid(master_, nullptr, __WALL);
 }

@@ -7,7 +7,9 @@
 //              registration inherited from the Sentry thread, unmaps everything
 //              but the stub region and the host vDSO, closes all fds but
 //              the MemoryFile, clears the signal mask, ignores SIGCHLD,
-//              installs the stub seccomp filter, then parks.
+//              drops all capabilities, installs the stub seccomp filter,
+//              traps (int3) to tell its tracing parent it is ready, then
+//              parks.
 //              %r15 = StubParams* (in the stub region's data page).
 //  stub_park   untraced threads wait here (pause(2) in a loop) until a
 //              Sentry thread seizes them. Uses no memory at all, so an
@@ -25,6 +27,14 @@
     .globl stub_clone, stub_batch
 stub_start:
 stub_init:
+    // ptrace(PTRACE_TRACEME): the forking Sentry thread traces us until
+    // the int3 at the end of init, so it knows when init is complete.
+    mov $101, %eax
+    xor %edi, %edi
+    xor %esi, %esi
+    xor %edx, %edx
+    xor %r10d, %r10d
+    syscall
     // rseq(ptr, len, RSEQ_FLAG_UNREGISTER, sig): the forked thread inherits
     // glibc's rseq registration, and the kernel would fault writing the
     // rseq area once it is unmapped (SIGSEGV on the next return to user).
@@ -88,6 +98,12 @@ stub_init:
     mov $1, %edi
     mov $9, %esi
     syscall
+    // capset(&hdr, &data): no capabilities at all, so a Sentry without
+    // capabilities may trace us (the tracee's must be a subset).
+    mov $126, %eax
+    lea 1048(%r15), %rdi
+    lea 1056(%r15), %rsi
+    syscall
     // prctl(PR_SET_DUMPABLE, 1): the Sentry seizes stubs without CAP_SYS_PTRACE.
     mov $157, %eax
     mov $4, %edi
@@ -108,8 +124,11 @@ stub_init:
     lea 96(%r15), %rdx
     syscall
     test %rax, %rax
-    jz stub_park
-    // No filter, no stub: exit_group(111) so the Sentry sees it fail.
+    jnz 7f
+    // Init is complete: stop for the Sentry (which then detaches), then park.
+    int3
+    jmp stub_park
+7:  // No filter, no stub: exit_group(111) so the Sentry sees it fail.
     mov $231, %eax
     mov $111, %edi
     syscall

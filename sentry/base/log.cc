@@ -39,11 +39,12 @@ void LogLine(LogLevel l, std::string_view msg) {
   static const char kLetters[] = "DIWE";
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
+  // UTC time of day computed by hand: gmtime_r() loads time zone data on
+  // first use, which means opening host files — forbidden after seccomp.
+  int64_t day = ts.tv_sec % 86400;
   std::string line = absl::StrFormat("%c%02d:%02d:%02d.%06d %s[%d]: %s\n",
-                                     kLetters[static_cast<int>(l)], tm.tm_hour, tm.tm_min,
-                                     tm.tm_sec, ts.tv_nsec / 1000, g_prefix,
+                                     kLetters[static_cast<int>(l)], day / 3600, day / 60 % 60,
+                                     day % 60, ts.tv_nsec / 1000, g_prefix,
                                      static_cast<int>(syscall(SYS_gettid)), msg);
   WriteAll(g_fd.load(), line);
 }
