@@ -81,6 +81,8 @@ int RunBoot(const BootFlags& b) {
     SLOG(kError, "cannot read the boot spec");
     return 125;
   }
+  // Without --debug only errors are logged: the log may be the sandboxed
+  // program's own stderr.
   if (spec.debug()) sentry::SetLogLevel(sentry::LogLevel::kDebug);
   sentry::CaptureHostFacts();
 

@@ -21,7 +21,7 @@ void LogUnimplementedOnce(uint64_t nr, const char* name) {
   if (nr >= 512) return;
   uint64_t bit = uint64_t{1} << (nr % 64);
   if (g_logged[nr / 64].fetch_or(bit) & bit) return;
-  SLOG(kWarning, "unimplemented syscall %s (%d): returning ENOSYS", name ? name : "?",
+  SLOG(kInfo, "unimplemented syscall %s (%d): returning ENOSYS", name ? name : "?",
        static_cast<int>(nr));
 }
 

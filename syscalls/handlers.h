@@ -88,6 +88,9 @@ SYSCALL(Poll); SYSCALL(Ppoll); SYSCALL(Select); SYSCALL(Pselect6);
 // pipe.cc
 SYSCALL(Pipe); SYSCALL(Pipe2);
 
+// socket.cc
+SYSCALL(NotASocket);
+
 #undef SYSCALL
 
 }  // namespace sys

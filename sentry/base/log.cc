@@ -10,7 +10,7 @@
 namespace sentry {
 namespace {
 std::atomic<int> g_fd{2};
-std::atomic<int> g_level{static_cast<int>(LogLevel::kWarning)};
+std::atomic<int> g_level{static_cast<int>(LogLevel::kError)};
 char g_prefix[32] = "sandbox";
 
 void WriteAll(int fd, std::string_view s) {
