@@ -134,7 +134,16 @@ class FdDir : public Owned<kernfs::DirBase> {
       return std::shared_ptr<vfs::Inode>(
           std::make_shared<FdLink>(ref_, static_cast<int>(fd), FdLinkPerm(*f), ino));
     }
-    kernfs::Generator gen = [r = ref_, fd = static_cast<int>(fd)](Task*) -> ErrorOr<std::string> {
+    kernfs::Generator gen = [r = ref_, fd = static_cast<int>(fd)](Task* reader) -> ErrorOr<std::string> {
+      // proc_fdinfo_access_allowed: the directory is world-readable, the
+      // contents are for whoever may ptrace the process.
+      if (reader != nullptr) {
+        auto t = TRY_ASSIGN(r.Get());
+        vfs::PathContext c;
+        c.task = reader;
+        c.creds = reader->creds();
+        TRY(MayAccessTask(c, t.get()));
+      }
       bool cloexec = false;
       auto f = TRY_ASSIGN(FileAt(r, fd, &cloexec));
       uint32_t flags = f->flags() | (cloexec ? O_CLOEXEC : 0u) | (f->vd().ok() ? kOLargefile : 0u);

@@ -133,7 +133,8 @@ class TaskDir : public Owned<kernfs::DirBase> {
     auto self = ref_.Get();
     if (!self.ok()) return Err(ENOENT);
     TaskRef child = TRY_ASSIGN(RefFor(ref_.fs, static_cast<int32_t>(tid), /*thread=*/true));
-    if (child.task.lock()->tg() != (*self)->tg()) return Err(ENOENT);
+    std::shared_ptr<Task> ct = child.task.lock();  // null if reaped meanwhile
+    if (!ct || ct->tg() != (*self)->tg()) return Err(ENOENT);
     return NewPidDir(child);
   }
 

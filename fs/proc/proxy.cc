@@ -54,6 +54,7 @@ class ProxyPipeEnd : public vfs::FileDescription {
   void EventRegister(Waiter* w, uint32_t mask) override { p_->Register(w, mask); }
   void EventUnregister(Waiter* w) override { p_->Unregister(w); }
   std::string AnonName() const override { return absl::StrFormat("pipe:[%d]", p_->ino()); }
+  const std::shared_ptr<vfs::Pipe>& pipe() const { return p_; }
   SysRet Ioctl(Task* t, uint32_t cmd, uint64_t arg) override {
     if (cmd == FIONREAD && t != nullptr) {
       int n = static_cast<int>(read_ ? p_->Queued() : 0);
@@ -72,6 +73,7 @@ class ProxyPipeEnd : public vfs::FileDescription {
 class ForwardingFD : public vfs::FileDescription {
  public:
   explicit ForwardingFD(std::shared_ptr<vfs::FileDescription> f) : f_(std::move(f)) {}
+  const std::shared_ptr<vfs::FileDescription>& original() const { return f_; }
   SysRet Read(Task* t, IOSequence& dst) override { return f_->Read(t, dst); }
   SysRet Write(Task* t, IOSequence& src) override { return f_->Write(t, src); }
   SysRet PRead(Task* t, IOSequence& dst, int64_t off) override { return f_->PRead(t, dst, off); }
@@ -107,7 +109,9 @@ class ProxyInode : public kernfs::KernInode {
     return 0;
   }
   ErrorOr<std::shared_ptr<vfs::FileDescription>> Open(const vfs::OpenOptions& opts) override {
-    if (std::shared_ptr<vfs::Pipe> p = vfs::SharedPipe(f_.get())) {
+    std::shared_ptr<vfs::Pipe> p = vfs::SharedPipe(f_.get());
+    if (auto* again = dynamic_cast<ProxyPipeEnd*>(f_.get())) p = again->pipe();
+    if (p) {
       return std::shared_ptr<vfs::FileDescription>(std::make_shared<ProxyPipeEnd>(p, opts.flags));
     }
     vfs::Attr a = TRY_ASSIGN(f_->Stat());
@@ -139,6 +143,8 @@ ProcFs::ProcFs(Kernel* k, ProcOptions opts)
 }
 
 vfs::VirtualDentry ProcFs::ProxyFor(std::shared_ptr<vfs::FileDescription> f) {
+  // A file reopened through /proc stands for its original.
+  if (auto* fwd = dynamic_cast<ForwardingFD*>(f.get())) f = fwd->original();
   std::string name = f->AnonName();
   auto inode = std::make_shared<ProxyInode>(anon_fs_.get(), std::move(f));
   auto d = std::make_shared<vfs::Dentry>(std::move(inode), std::move(name), anon_mount_->root);

@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -283,6 +284,14 @@ class KernelFixture : public ::testing::Test {
       if (!r.ok()) return Err(r.error());
       if (r.value() == 0) return sink.names;
     }
+  }
+
+  // "/proc/<tgid>/<rest>".
+  static std::string P(const std::shared_ptr<Task>& t, const std::string& rest) {
+    return "/proc/" + std::to_string(t->tgid()) + "/" + rest;
+  }
+  static bool Has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
   }
 
   std::unique_ptr<MemoryFile> mf_;

@@ -4,6 +4,8 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <regex>
 
 #include "fs/pipe/pipe.h"
@@ -12,15 +14,7 @@
 namespace sentry::testing {
 namespace {
 
-class ProcfsTest : public KernelFixture {
- protected:
-  std::string P(const std::shared_ptr<Task>& t, const std::string& rest) {
-    return "/proc/" + std::to_string(t->tgid()) + "/" + rest;
-  }
-  static bool Has(const std::vector<std::string>& v, const std::string& s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-  }
-};
+class ProcfsTest : public KernelFixture {};
 
 TEST_F(ProcfsTest, SelfAndThreadSelfNameTheCaller) {
   auto a = NewProcess();
@@ -98,185 +92,6 @@ TEST_F(ProcfsTest, PidDirectoryEntriesAndPermissions) {
   EXPECT_EQ(List(o.get(), P(t, "fd")).error(), EACCES);
   EXPECT_EQ(Stat(o.get(), P(t, "cwd")).error(), EACCES);
   EXPECT_EQ(ReadLink(o.get(), P(t, "cwd")).error(), EACCES);
-}
-
-TEST_F(ProcfsTest, CmdlineEnvironCommAuxv) {
-  auto t = NewProcess();
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "cmdline")), std::string("/bin/testproc\0-x\0arg two\0", 25));
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "environ")), std::string("HOME=/root\0PATH=/bin\0", 21));
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "comm")), "testproc\n");
-  ASSERT_OK_ASSIGN(auxv, ReadFile(t.get(), P(t, "auxv")));
-  ASSERT_EQ(auxv.size(), 32u);
-  uint64_t w[4];
-  memcpy(w, auxv.data(), sizeof(w));
-  EXPECT_EQ(w[0], uint64_t{AT_PAGESZ});
-  EXPECT_EQ(w[1], kPageSize);
-  EXPECT_EQ(w[2], uint64_t{AT_NULL});
-  // setproctitle: a program that overwrote its argument area's final NUL
-  // shows one string.
-  std::string title = "worker: idle";
-  AddrRange a = t->mm()->argv_range();
-  std::string area(a.length(), ' ');
-  area.replace(0, title.size(), title);
-  ASSERT_EQ(t->mm()->CopyOut(UserAddr(a.start), area.data(), area.size()), 0);
-  ASSERT_OK_ASSIGN(cl, ReadFile(t.get(), P(t, "cmdline")));
-  EXPECT_EQ(cl.substr(0, title.size()), title);
-  EXPECT_EQ(cl.find('\0'), cl.size() - 1);  // ran on into the environment, up to its NUL
-}
-
-TEST_F(ProcfsTest, CommWritesRenameOnlyWithinTheProcess) {
-  auto t = NewProcess();
-  auto t2 = NewThread(t);
-  auto stranger = NewProcess();
-  ASSERT_EQ(WriteFile(t2.get(), P(t, "comm"), "renamed-by-a-sibling-thread").value(), 27);
-  EXPECT_EQ(t->comm(), "renamed-by-a-si");  // 15 bytes, as TASK_COMM_LEN allows
-  EXPECT_EQ(WriteFile(stranger.get(), P(t, "comm"), "x").error(), EINVAL);
-  std::string tc = absl::StrFormat("/proc/%d/task/%d/comm", t->tgid(), t2->tid());
-  ASSERT_EQ(WriteFile(t.get(), tc, "io\n").value(), 3);
-  EXPECT_EQ(*ReadFile(t.get(), tc), "io\n\n");  // Linux keeps the newline too
-}
-
-TEST_F(ProcfsTest, StatHas52FieldsWithRealValues) {
-  auto parent = NewProcess();
-  ProcessSpec spec;
-  spec.parent = parent;
-  spec.comm = "a b) c";
-  auto t = NewProcess(spec);
-  NewThread(t);
-  ASSERT_OK_ASSIGN(s, ReadFile(t.get(), P(t, "stat")));
-  ASSERT_EQ(s.back(), '\n');
-  // comm may hold spaces and parentheses: split after the last ')'.
-  size_t close = s.rfind(')');
-  EXPECT_EQ(s.substr(0, close + 1), absl::StrFormat("%d (a b) c)", t->tgid()));
-  std::vector<std::string> f = Split(s.substr(close + 2, s.size() - close - 3), ' ');
-  ASSERT_EQ(f.size() + 2, 52u) << s;
-  auto field = [&](int n) { return f[n - 3]; };  // proc(5) numbering
-  EXPECT_EQ(field(3), "R");                       // reading itself
-  EXPECT_EQ(field(4), std::to_string(parent->tgid()));
-  EXPECT_EQ(field(5), std::to_string(parent->tgid()));  // pgrp inherited
-  EXPECT_EQ(field(6), std::to_string(parent->tgid()));  // session
-  EXPECT_EQ(field(7), "0");
-  EXPECT_EQ(field(8), "-1");
-  EXPECT_EQ(field(19), "0");   // nice
-  EXPECT_EQ(field(18), "20");  // priority
-  EXPECT_EQ(field(20), "2");   // threads
-  EXPECT_EQ(field(23), std::to_string(t->mm()->VirtualBytes()));
-  EXPECT_EQ(field(24), std::to_string(t->mm()->ResidentBytes() / kPageSize));
-  EXPECT_EQ(field(25), "18446744073709551615");  // RLIMIT_RSS unlimited
-  EXPECT_EQ(field(26), std::to_string(kTextBase));  // startcode
-  EXPECT_EQ(field(38), "17");                       // SIGCHLD
-  EXPECT_EQ(field(48), std::to_string(t->mm()->argv_range().start));
-  EXPECT_EQ(field(51), std::to_string(t->mm()->envp_range().end));
-  // Another reader sees it sleeping.
-  ASSERT_OK_ASSIGN(s2, ReadFile(parent.get(), P(t, "stat")));
-  EXPECT_NE(s2.find(") S "), std::string::npos);
-  // Start time is in clock ticks since boot.
-  EXPECT_LE(std::stoull(field(22)), kernel_->UptimeNs() / 10000000);
-}
-
-TEST_F(ProcfsTest, StatusKeysInOrderWithValues) {
-  ProcessSpec spec;
-  spec.creds.uid = 1;
-  spec.creds.euid = 2;
-  spec.creds.suid = 3;
-  spec.creds.fsuid = 4;
-  spec.creds.gid = 5;
-  spec.creds.egid = 6;
-  spec.creds.sgid = 7;
-  spec.creds.fsgid = 8;
-  spec.creds.groups = {10, 20};
-  spec.creds.cap_effective = 0x3;
-  auto t = NewProcess(spec);
-  {
-    absl::MutexLock l(&t->tg()->sighand->mu);
-    t->mask_ = SigBit(SIGUSR1) | SigBit(SIGTERM);
-    t->tg()->sighand->actions[SIGPIPE].handler = kSigIgn;
-    t->tg()->sighand->actions[SIGINT].handler = 0x401000;
-  }
-  ASSERT_OK_ASSIGN(s, ReadFile(t.get(), P(t, "status")));
-  std::vector<std::string> keys;
-  std::map<std::string, std::string> kv;
-  for (const std::string& line : Split(s, '\n')) {
-    if (line.empty()) continue;
-    size_t c = line.find(":\t");
-    ASSERT_NE(c, std::string::npos) << line;
-    keys.push_back(line.substr(0, c));
-    kv[line.substr(0, c)] = line.substr(c + 2);
-  }
-  const std::vector<std::string> want = {
-      "Name", "Umask", "State", "Tgid", "Ngid", "Pid", "PPid", "TracerPid", "Uid", "Gid",
-      "FDSize", "Groups", "NStgid", "NSpid", "NSpgid", "NSsid", "VmPeak", "VmSize", "VmLck",
-      "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "VmStk", "VmExe",
-      "VmLib", "VmPTE", "VmSwap", "HugetlbPages", "CoreDumping", "THP_enabled", "Threads", "SigQ",
-      "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt", "CapInh", "CapPrm", "CapEff", "CapBnd",
-      "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters", "Speculation_Store_Bypass",
-      "SpeculationIndirectBranch", "Cpus_allowed", "Cpus_allowed_list", "Mems_allowed",
-      "Mems_allowed_list", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"};
-  EXPECT_EQ(keys, want);
-  EXPECT_EQ(kv["Name"], "testproc");
-  EXPECT_EQ(kv["Umask"], "0022");
-  EXPECT_EQ(kv["State"], "R (running)");
-  EXPECT_EQ(kv["Pid"], std::to_string(t->tid()));
-  EXPECT_EQ(kv["PPid"], "0");
-  EXPECT_EQ(kv["Uid"], "1\t2\t3\t4");
-  EXPECT_EQ(kv["Gid"], "5\t6\t7\t8");
-  EXPECT_EQ(kv["Groups"], "10 20 ");
-  EXPECT_EQ(kv["FDSize"], "64");
-  EXPECT_EQ(kv["VmStk"], "      64 kB");
-  EXPECT_EQ(kv["VmExe"], "       8 kB");
-  EXPECT_EQ(kv["Threads"], "1");
-  EXPECT_EQ(kv["SigBlk"], "0000000000004200");  // SIGUSR1 (10), SIGTERM (15)
-  EXPECT_EQ(kv["SigIgn"], "0000000000001000");  // SIGPIPE (13)
-  EXPECT_EQ(kv["SigCgt"], "0000000000000002");  // SIGINT (2)
-  EXPECT_EQ(kv["CapEff"], "0000000000000003");
-  EXPECT_EQ(kv["CapBnd"], "000001ffffffffff");
-  EXPECT_EQ(kv["Cpus_allowed"], "3");
-  EXPECT_EQ(kv["Cpus_allowed_list"], "0-1");
-  EXPECT_EQ(kv["SigQ"], "0/65536");
-}
-
-TEST_F(ProcfsTest, StatmAndMaps) {
-  auto t = NewProcess();
-  // Touch a stack page so something is resident.
-  uint64_t v = 7;
-  ASSERT_EQ(t->mm()->CopyOut(UserAddr(kStackBase), &v, sizeof(v)), 0);
-  ASSERT_OK_ASSIGN(statm, ReadFile(t.get(), P(t, "statm")));
-  std::vector<std::string> f = Split(statm.substr(0, statm.size() - 1), ' ');
-  ASSERT_EQ(f.size(), 7u);
-  EXPECT_EQ(f[0], "18");  // 2 text + 16 stack pages
-  EXPECT_EQ(f[1], std::to_string(t->mm()->ResidentBytes() / kPageSize));
-  EXPECT_EQ(f[3], "2");   // text
-  ASSERT_OK_ASSIGN(maps, ReadFile(t.get(), P(t, "maps")));
-  std::vector<std::string> lines = Split(maps, '\n');
-  ASSERT_EQ(lines.size(), 3u) << maps;
-  EXPECT_EQ(lines[0],
-            "555555554000-555555556000 r-xp 00000000 00:00 0                          "
-            "/bin/testproc");
-  EXPECT_EQ(lines[1],
-            "7ffff0000000-7ffff0010000 rw-p 00000000 00:00 0                          [stack]");
-  EXPECT_EQ(lines[2], "");
-  // An unnamed mapping ends after the inode and its blank.
-  MMapOpts o;
-  o.length = kPageSize;
-  o.prot = PROT_READ;
-  o.addr = UserAddr(0x10000000);
-  o.fixed = true;
-  ASSERT_TRUE(t->mm()->MMap(o).ok());
-  ASSERT_OK_ASSIGN(maps2, ReadFile(t.get(), P(t, "maps")));
-  EXPECT_EQ(Split(maps2, '\n')[0], "10000000-10001000 r--p 00000000 00:00 0 ");
-  ASSERT_OK_ASSIGN(smaps, ReadFile(t.get(), P(t, "smaps")));
-  std::regex header("^[0-9a-f]{8,}-[0-9a-f]{8,} [-r][-w][-x][ps] [0-9a-f]{8} [0-9a-f]{2}:[0-9a-f]{2} \\d+ .*$");
-  int headers = 0;
-  for (const std::string& line : Split(smaps, '\n')) {
-    if (std::regex_match(line, header)) headers++;
-  }
-  EXPECT_EQ(headers, 3);
-  EXPECT_NE(smaps.find("Size:                 64 kB\n"), std::string::npos);
-  // Only the stack has pages; the populated chunk is what Rss shows.
-  EXPECT_NE(smaps.find(absl::StrFormat("Rss:            %8d kB\n", t->mm()->ResidentBytes() / 1024)),
-            std::string::npos)
-      << smaps;
-  EXPECT_NE(smaps.find("VmFlags: rd wr mr mw me gd ac \n"), std::string::npos);
 }
 
 TEST_F(ProcfsTest, FdLinksReadAndReopen) {
@@ -392,30 +207,6 @@ TEST_F(ProcfsTest, MountsAndMountinfo) {
   EXPECT_EQ(sm[9], "rw,mode=755");
 }
 
-TEST_F(ProcfsTest, OomScoreAdjAndLoginuid) {
-  auto t = NewProcess();
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "oom_score_adj")), "0\n");
-  ASSERT_EQ(WriteFile(t.get(), P(t, "oom_score_adj"), "500\n").value(), 4);
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "oom_score_adj")), "500\n");
-  EXPECT_EQ(WriteFile(t.get(), P(t, "oom_score_adj"), "abc").error(), EINVAL);
-  EXPECT_EQ(WriteFile(t.get(), P(t, "oom_score_adj"), "1001").error(), EINVAL);
-  ASSERT_EQ(WriteFile(t.get(), P(t, "oom_score_adj"), "-1000").value(), 5);
-  EXPECT_EQ(t->tg()->oom_score_adj.load(), -1000);
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "oom_score")), "0\n");
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "loginuid")), "4294967295");
-  EXPECT_EQ(WriteFile(t.get(), P(t, "loginuid"), "0").error(), EPERM);
-  EXPECT_EQ(*ReadFile(t.get(), P(t, "cgroup")), "0::/\n");
-  // Files without a write method: root may open them, write fails EINVAL.
-  EXPECT_EQ(WriteFile(t.get(), P(t, "status"), "x").error(), EINVAL);
-  ASSERT_OK_ASSIGN(limits, ReadFile(t.get(), P(t, "limits")));
-  std::vector<std::string> ll = Split(limits, '\n');
-  ASSERT_EQ(ll.size(), 18u);
-  EXPECT_EQ(ll[0], "Limit                     Soft Limit           Hard Limit           Units     ");
-  EXPECT_EQ(ll[4], "Max stack size            8388608              unlimited            bytes     ");
-  EXPECT_EQ(ll[8], "Max open files            1024                 1048576              files     ");
-  EXPECT_EQ(ll[14], "Max nice priority         0                    0                    ");
-}
-
 TEST_F(ProcfsTest, GoneProcessesVanishAndOpenFilesFail) {
   auto t = NewProcess();
   auto watcher = NewProcess();
@@ -431,6 +222,110 @@ TEST_F(ProcfsTest, GoneProcessesVanishAndOpenFilesFail) {
   // if its pid is reused later.
   EXPECT_EQ(fd->inode()->Lookup("status").error(), ENOENT);
   EXPECT_EQ(fd->inode()->ReadDir().error(), ENOENT);
+}
+
+TEST_F(ProcfsTest, ReopenedFilesReopenTheirOriginal) {
+  auto t = NewProcess();
+  auto [r, w] = vfs::Pipe::NewPair(0, 0, 0);
+  ASSERT_TRUE(t->fds()->Set(3, w, false, 1024).ok());
+  ASSERT_OK_ASSIGN(w2, Open(t.get(), "/proc/self/fd/3", O_WRONLY));
+  ASSERT_TRUE(t->fds()->Set(4, w2, false, 1024).ok());
+  // Through the reopened end, again: still the same pipe.
+  ASSERT_OK_ASSIGN(w3, Open(t.get(), "/proc/self/fd/4", O_WRONLY));
+  EXPECT_EQ(w3->Stat()->ino, r->Stat()->ino);
+  EXPECT_EQ(*ReadLink(t.get(), "/proc/self/fd/4"), *ReadLink(t.get(), "/proc/self/fd/3"));
+  std::string msg = "x";
+  BufferIOSequence src(msg.data(), 1);
+  ASSERT_EQ(w3->Write(t.get(), src).value(), 1);
+  // Closing every writer but the reopened ones leaves the reader waiting;
+  // closing those too gives it end of file.
+  w.reset();
+  ASSERT_TRUE(t->fds()->Remove(3) != nullptr);
+  char c;
+  BufferIOSequence d1(&c, 1);
+  ASSERT_EQ(r->Read(t.get(), d1).value(), 1);
+  BufferIOSequence d2(&c, 1);
+  EXPECT_EQ(r->Read(t.get(), d2).error(), EAGAIN);
+  w2.reset();
+  w3.reset();
+  ASSERT_TRUE(t->fds()->Remove(4) != nullptr);
+  BufferIOSequence d3(&c, 1);
+  EXPECT_EQ(r->Read(t.get(), d3).value(), 0);
+}
+
+TEST_F(ProcfsTest, FdinfoNeedsPtraceAccess) {
+  ProcessSpec a, b;
+  a.creds.uid = a.creds.euid = a.creds.suid = a.creds.fsuid = 1000;
+  a.creds.cap_effective = 0;
+  b.creds.uid = b.creds.euid = b.creds.suid = b.creds.fsuid = 1001;
+  b.creds.cap_effective = 0;
+  auto ta = NewProcess(a);
+  auto tb = NewProcess(b);
+  ASSERT_OK_ASSIGN(null, Open(ta.get(), "/dev/null"));
+  ASSERT_TRUE(ta->fds()->Set(0, null, false, 1024).ok());
+  EXPECT_TRUE(ReadFile(ta.get(), P(ta, "fdinfo/0")).ok());
+  ASSERT_OK_ASSIGN(names, List(tb.get(), P(ta, "fdinfo")));  // listing is allowed
+  EXPECT_EQ(names, std::vector<std::string>{"0"});
+  EXPECT_EQ(ReadFile(tb.get(), P(ta, "fdinfo/0")).error(), EACCES);
+  EXPECT_TRUE(ReadFile(nullptr, P(ta, "fdinfo/0")).ok());  // root, or the Sentry
+}
+
+TEST_F(ProcfsTest, ZombiesShowStateZAndEmptyFiles) {
+  auto t = NewProcess();
+  {
+    // What Task::Exit leaves: no resources, the group a zombie.
+    t->SetMM(nullptr);
+    t->SetFDTable(nullptr);
+    t->SetFS(nullptr);
+    absl::MutexLock l(&kernel_->tasks_mu_);
+    t->tg()->tasks.clear();
+    t->tg()->zombie = true;
+    t->tg()->wait_status = 3 << 8;
+  }
+  ASSERT_OK_ASSIGN(st, ReadFile(nullptr, P(t, "stat")));
+  EXPECT_NE(st.find(") Z "), std::string::npos);
+  EXPECT_EQ(st.substr(st.rfind(' ') + 1), "768\n");
+  EXPECT_EQ(*ReadFile(nullptr, P(t, "cmdline")), "");
+  EXPECT_EQ(*ReadFile(nullptr, P(t, "maps")), "");
+  EXPECT_EQ(*ReadFile(nullptr, P(t, "mounts")), "");
+  ASSERT_OK_ASSIGN(fds, List(nullptr, P(t, "fd")));
+  EXPECT_TRUE(fds.empty());
+  EXPECT_EQ(ReadLink(nullptr, P(t, "cwd")).error(), ENOENT);
+  EXPECT_EQ(ReadLink(nullptr, P(t, "exe")).error(), ENOENT);
+  ASSERT_OK_ASSIGN(tasks, List(nullptr, P(t, "task")));
+  EXPECT_EQ(tasks, std::vector<std::string>{std::to_string(t->tid())});
+}
+
+// Processes come and go while another thread walks /proc: every read
+// either succeeds or fails cleanly (ENOENT, ESRCH), never crashes.
+TEST_F(ProcfsTest, ConcurrentChurnAndReaders) {
+  auto reader = NewProcess();
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    for (int i = 0; i < 200; i++) {
+      auto t = NewProcess();
+      NewThread(t);
+      Reap(t);
+    }
+    stop = true;
+  });
+  int reads = 0;
+  while (!stop) {
+    auto names = List(reader.get(), "/proc");
+    ASSERT_TRUE(names.ok());
+    for (const std::string& n : *names) {
+      if (n.empty() || !isdigit(static_cast<unsigned char>(n[0]))) continue;
+      for (const char* f : {"stat", "status", "maps", "cmdline", "task"}) {
+        std::string path = "/proc/" + n + "/" + f;
+        auto r = std::string(f) == "task" ? List(reader.get(), path).error()
+                                          : ReadFile(reader.get(), path).error();
+        EXPECT_TRUE(r == 0 || r == ENOENT || r == ESRCH) << path << " " << r;
+        reads++;
+      }
+    }
+  }
+  churn.join();
+  EXPECT_GT(reads, 0);
 }
 
 }  // namespace
