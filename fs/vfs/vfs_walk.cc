@@ -73,6 +73,7 @@ ErrorOr<VirtualDentry> Walker::FollowLink(const VirtualDentry& dir, const Virtua
   if (in->IsMagicLink()) {
     if (flags_ & kNoMagicLinks) return Err(ELOOP);
     VirtualDentry t = TRY_ASSIGN(in->MagicLinkTargetFor(*ctx_));
+    if (!t.ok()) return Err(ENOENT);
     if ((flags_ & kNoXdev) && t.mount != dir.mount) return Err(EXDEV);
     // Not safe for scoped lookups (Linux's nd_jump_link).
     if (flags_ & (kBeneath | kInRoot)) return Err(EXDEV);
