@@ -57,6 +57,7 @@ class PipeEnd : public FileDescription {
     return SysRet::Err(ENOTTY);
   }
   Pipe* pipe() const { return p_.get(); }
+  const std::shared_ptr<Pipe>& pipe_ptr() const { return p_; }
 
  private:
   std::shared_ptr<Pipe> p_;
@@ -68,6 +69,11 @@ class PipeEnd : public FileDescription {
 Pipe* AsPipe(FileDescription* f) {
   auto* e = dynamic_cast<PipeEnd*>(f);
   return e ? e->pipe() : nullptr;
+}
+
+std::shared_ptr<Pipe> SharedPipe(FileDescription* f) {
+  auto* e = dynamic_cast<PipeEnd*>(f);
+  return e ? e->pipe_ptr() : nullptr;
 }
 
 Pipe::Pipe(uint32_t uid, uint32_t gid)

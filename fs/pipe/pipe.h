@@ -62,6 +62,8 @@ class Pipe {
 
 // The pipe behind a pipe end, or null for other files (F_GETPIPE_SZ).
 Pipe* AsPipe(FileDescription* f);
+// The same, shared: for /proc/<pid>/fd/N, which opens new ends on it.
+std::shared_ptr<Pipe> SharedPipe(FileDescription* f);
 
 }  // namespace sentry::vfs
 

@@ -29,6 +29,7 @@ Errno Filesystem::StatFS(struct statfs* out) {
 }
 
 ErrorOr<VirtualDentry> Inode::MagicLinkTarget() { return Err(EINVAL); }
+ErrorOr<VirtualDentry> Inode::MagicLinkTargetFor(const PathContext&) { return MagicLinkTarget(); }
 
 ErrorOr<std::shared_ptr<FileDescription>> Inode::Open(const OpenOptions& opts) {
   Attr a = TRY_ASSIGN(GetAttr());

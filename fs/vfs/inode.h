@@ -35,6 +35,7 @@ namespace sentry::vfs {
 
 class FileDescription;
 class Inode;
+struct PathContext;
 struct VirtualDentry;
 
 class Filesystem {
@@ -109,18 +110,31 @@ class Inode : public std::enable_shared_from_this<Inode> {
 
   // --- symlinks ---
   virtual ErrorOr<std::string> ReadLink() { return Err(EINVAL); }
+  // The link text as the caller in `ctx` sees it; the VFS always calls
+  // this one. Only links whose text depends on who reads them override it
+  // (/proc/self names the caller's process; /proc/<pid>/fd/N shows paths
+  // relative to the caller's root).
+  virtual ErrorOr<std::string> ReadLinkFor(const PathContext& ctx) { return ReadLink(); }
   // Magic links (/proc/self/fd/N, /proc/self/exe) resolve to an object, not
   // a path; the VFS asks this first when following a symlink. The default
   // says "not magic".
   virtual bool IsMagicLink() const { return false; }
   // For magic links: the object linked to.
   virtual ErrorOr<VirtualDentry> MagicLinkTarget();
+  // The same for the caller in `ctx`, which the VFS always calls: /proc
+  // refuses to lead one user into another's files (ptrace_may_access).
+  virtual ErrorOr<VirtualDentry> MagicLinkTargetFor(const PathContext& ctx);
 
   // --- open ---
   // Returns a new FileDescription for this inode; the VFS then calls
   // FileDescription::Init with the path and flags. Directories have a
   // default implementation (DirectoryFD over ReadDir).
   virtual ErrorOr<std::shared_ptr<FileDescription>> Open(const OpenOptions& opts);
+  // True for inodes that stand for an already-open file rather than a
+  // node of a file system: what /proc/<pid>/fd/N of a pipe or a host file
+  // leads to. VFS::Open then calls Open() whatever the file type, instead
+  // of the device and FIFO registries, so the pipe itself is reopened.
+  virtual bool OpensAsProxy() const { return false; }
 
   // --- extended attributes (default: ENOTSUP / ENODATA) ---
   virtual ErrorOr<std::string> GetXattr(std::string_view name) { return Err(ENOTSUP); }

@@ -32,6 +32,9 @@ namespace sentry::vfs {
 
 struct PathContext {
   Credentials creds;
+  // The calling task, or null when the Sentry resolves for itself. Only
+  // names whose meaning depends on the caller use it (/proc/self).
+  Task* task = nullptr;
   VirtualDentry root;  // chroot directory
   VirtualDentry cwd;
   uint32_t umask = 022;

@@ -19,7 +19,7 @@ ErrorOr<std::string> VFS::ReadLink(const PathContext& ctx, const VirtualDentry& 
   // Outside tree_mu_: /proc's links compute their text with PathOf.
   Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
   if (!a.IsSymlink()) return Err(EINVAL);
-  return vd.dentry->inode()->ReadLink();
+  return vd.dentry->inode()->ReadLinkFor(ctx);
 }
 
 Errno VFS::Access(const PathContext& ctx, const VirtualDentry& start, std::string_view path,

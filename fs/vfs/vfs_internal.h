@@ -54,6 +54,7 @@ class VfsInternal {
     Errno CheckSearch(const VirtualDentry& dir);
 
     VFS* vfs_;
+    const PathContext* ctx_;
     const Credentials* creds_;
     VirtualDentry root_;
     uint32_t flags_;

@@ -70,7 +70,10 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenAt(const PathContext& ctx,
 ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const VirtualDentry& vd, const Attr& a,
                                                             uint32_t flags, bool trunc) {
   std::shared_ptr<FileDescription> fd;
-  switch (a.type()) {
+  // A proxy for an open pipe or host file opens itself: its type says
+  // what it looks like, not which registry serves it.
+  const uint32_t type = vd.dentry->inode()->OpensAsProxy() ? 0 : a.type();
+  switch (type) {
     case S_IFCHR:
       fd = TRY_ASSIGN(OpenCharDevice(a.rdev, vd, flags));
       break;
@@ -156,7 +159,7 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::Open(const PathContext& ctx,
         }
         if (rflags & kNoSymlinks) return Err(ELOOP);
         TRY(w.CountLink());
-        std::string target = TRY_ASSIGN(child->inode()->ReadLink());
+        std::string target = TRY_ASSIGN(child->inode()->ReadLinkFor(ctx));
         if (target.empty()) return Err(ENOENT);
         p = TRY_ASSIGN(w.Parent(p.dir, target));
       }

@@ -9,7 +9,7 @@ namespace sentry::vfs {
 using Walker = VfsInternal::Walker;
 
 Walker::Walker(VFS* vfs, const PathContext& ctx, const VirtualDentry& start, uint32_t flags)
-    : vfs_(vfs), creds_(&ctx.creds), flags_(flags) {
+    : vfs_(vfs), ctx_(&ctx), creds_(&ctx.creds), flags_(flags) {
   // RESOLVE_BENEATH and RESOLVE_IN_ROOT make the starting point the root
   // that "/" and ".." cannot leave (BENEATH fails instead of clamping).
   if (flags & (kBeneath | kInRoot)) {
@@ -72,14 +72,14 @@ ErrorOr<VirtualDentry> Walker::FollowLink(const VirtualDentry& dir, const Virtua
   Inode* in = link.dentry->inode().get();
   if (in->IsMagicLink()) {
     if (flags_ & kNoMagicLinks) return Err(ELOOP);
-    VirtualDentry t = TRY_ASSIGN(in->MagicLinkTarget());
+    VirtualDentry t = TRY_ASSIGN(in->MagicLinkTargetFor(*ctx_));
     if (!t.ok()) return Err(ENOENT);
     if ((flags_ & kNoXdev) && t.mount != dir.mount) return Err(EXDEV);
     // Not safe for scoped lookups (Linux's nd_jump_link).
     if (flags_ & (kBeneath | kInRoot)) return Err(EXDEV);
     return t;
   }
-  std::string target = TRY_ASSIGN(in->ReadLink());
+  std::string target = TRY_ASSIGN(in->ReadLinkFor(*ctx_));
   if (target.empty()) return Err(ENOENT);
   return Full(dir, target, /*follow=*/true, /*must_be_dir=*/false);
 }

@@ -52,6 +52,7 @@ void Task::SetCreds(const vfs::Credentials& c) {
 
 vfs::PathContext Task::PathCtx() {
   vfs::PathContext p;
+  p.task = this;
   p.creds = creds();
   p.root = fs_->root();
   p.cwd = fs_->cwd();

@@ -63,6 +63,7 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
       if (pp) pp->children.push_back(tg.get());
       for (int r = 0; r < RLIM_NLIMITS; r++) tg->limits.Set(r, ptg->limits.Get(r));
       tg->start_ns = UptimeNs();
+      tg->oom_score_adj = ptg->oom_score_adj.load();
       if (ptg->pgrp) JoinProcessGroupLocked(tg.get(), ptg->pgrp);
       RegisterGroupLocked(tg);
     }

@@ -115,6 +115,9 @@ class ThreadGroup {
   std::atomic<uint64_t> user_ns{0}, sys_ns{0};          // CPU time of live+dead threads
   std::atomic<uint64_t> child_user_ns{0}, child_sys_ns{0};
   std::atomic<uint64_t> start_ns{0};
+  // /proc/<pid>/oom_score_adj: recorded and inherited, never acted on
+  // (the Sentry has no OOM killer of its own).
+  std::atomic<int> oom_score_adj{0};
 
   // ITIMER_REAL (alarm, setitimer): guarded by itimer_mu.
   absl::Mutex itimer_mu;

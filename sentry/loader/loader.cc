@@ -221,6 +221,7 @@ ErrorOr<LoadResult> LoadProgram(Platform* platform, MemoryFile* mf, vfs::VFS* vf
   mm->SetArgvRange(st.argv, st.envp);
   mm->SetAuxv(st.auxv);
   mm->SetExecutablePath(exe_path);
+  mm->SetExecutable(f->vd());
 
   LoadResult r;
   r.mm = std::move(mm);

@@ -1,4 +1,6 @@
 // fork() and the /proc views of a MemoryManager.
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "sentry/base/log.h"
 #include "sentry/mm/mm.h"
@@ -14,6 +16,7 @@ ErrorOr<std::shared_ptr<MemoryManager>> MemoryManager::Fork() {
   child->brk_ = brk_;
   child->mmap_base_ = mmap_base_;
   child->exe_path_ = exe_path_;
+  child->exe_ = exe_;
   child->argv_ = argv_;
   child->envp_ = envp_;
   child->auxv_ = auxv_;
@@ -56,6 +59,34 @@ std::string MemoryManager::MapsText() {
     }
     out += line;
     out += '\n';
+  }
+  return out;
+}
+
+std::vector<VmaStat> MemoryManager::VmaStats() {
+  absl::ReaderMutexLock l(&mu_);
+  std::vector<VmaStat> out;
+  out.reserve(vmas_.size());
+  // Both maps are sorted and non-overlapping: one merge-like pass.
+  auto p = pmas_.begin();
+  for (const auto& [start, v] : vmas_) {
+    VmaStat s;
+    s.start = start;
+    s.end = v.end;
+    s.prot = v.prot;
+    s.max_prot = v.max_prot;
+    s.shared = v.shared;
+    s.growsdown = v.growsdown;
+    s.file = v.mappable != nullptr;
+    s.offset = v.mappable ? v.offset : 0;
+    s.dev = v.mappable ? v.mappable->MapsDev() : 0;
+    s.ino = v.mappable ? v.mappable->MapsIno() : 0;
+    s.name = v.name;
+    while (p != pmas_.end() && p->second.end <= start) ++p;
+    for (auto q = p; q != pmas_.end() && q->first < v.end; ++q) {
+      s.resident += std::min(q->second.end, v.end) - std::max(q->first, start);
+    }
+    out.push_back(std::move(s));
   }
   return out;
 }

@@ -360,6 +360,14 @@ std::string MemoryManager::executable_path() {
   absl::ReaderMutexLock l(&mu_);
   return exe_path_;
 }
+void MemoryManager::SetExecutable(vfs::VirtualDentry vd) {
+  absl::MutexLock l(&mu_);
+  exe_ = std::move(vd);
+}
+vfs::VirtualDentry MemoryManager::executable() {
+  absl::ReaderMutexLock l(&mu_);
+  return exe_;
+}
 void MemoryManager::SetArgvRange(AddrRange argv, AddrRange envp) {
   absl::MutexLock l(&mu_);
   argv_ = argv;

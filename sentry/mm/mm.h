@@ -31,6 +31,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "fs/vfs/mount.h"
 #include "platform/platform.h"
 #include "sentry/base/error.h"
 #include "sentry/mm/mappable.h"
@@ -52,6 +53,20 @@ struct MMapOpts {
   std::shared_ptr<Mappable> mappable;  // null: anonymous
   uint64_t offset = 0;     // file offset of addr
   std::string name;        // /proc/pid/maps: file path, or "[heap]", "[stack]"
+};
+
+// One VMA as /proc/<pid>/maps and smaps show it.
+struct VmaStat {
+  uint64_t start = 0, end = 0;
+  int prot = 0;
+  int max_prot = 0;
+  bool shared = false;
+  bool growsdown = false;
+  bool file = false;         // backed by a Mappable
+  uint64_t offset = 0;       // file offset of start
+  uint64_t dev = 0, ino = 0;  // the Mappable's identity
+  std::string name;
+  uint64_t resident = 0;     // bytes backed by pages now
 };
 
 // What a fault came to.
@@ -123,6 +138,8 @@ class MemoryManager {
 
   // /proc/<pid>/maps text.
   std::string MapsText();
+  // Every VMA in address order, with its resident bytes (smaps, status).
+  std::vector<VmaStat> VmaStats();
   // Resident set size in bytes (pages backed by this mm), for /proc.
   uint64_t ResidentBytes();
   uint64_t VirtualBytes();
@@ -133,6 +150,10 @@ class MemoryManager {
   // Name of the executable (for /proc/pid/exe and maps).
   void SetExecutablePath(std::string p);
   std::string executable_path();
+  // The executable file itself (Linux's mm->exe_file): what the
+  // /proc/<pid>/exe magic link opens even after a rename.
+  void SetExecutable(vfs::VirtualDentry vd);
+  vfs::VirtualDentry executable();
   // argv/envp ranges on the initial stack (for /proc/pid/cmdline, environ).
   void SetArgvRange(AddrRange argv, AddrRange envp);
   AddrRange argv_range();
@@ -213,6 +234,7 @@ class MemoryManager {
   uint64_t brk_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t mmap_base_ ABSL_GUARDED_BY(mu_) = 0;
   std::string exe_path_ ABSL_GUARDED_BY(mu_);
+  vfs::VirtualDentry exe_ ABSL_GUARDED_BY(mu_);
   AddrRange argv_ ABSL_GUARDED_BY(mu_);
   AddrRange envp_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> auxv_ ABSL_GUARDED_BY(mu_);

@@ -1,0 +1,154 @@
+// Reopening files that have no path, through /proc/<pid>/fd/N.
+//
+// Linux reaches a pipe's or socket's inode on an internal mount (pipefs,
+// sockfs) and opens it like any inode: a pipe gets a new end with the
+// requested access (FIFO semantics), a socket fails with ENXIO. This is
+// what makes `cat /dev/stdin` and `echo hi > /dev/stdout` work when the
+// standard streams are pipes. The Sentry's anonymous files have no inode,
+// so ProxyFor gives each a dentry on a detached internal mount whose inode
+// stands for the open file (Inode::OpensAsProxy), and opening it makes:
+//   - for a pipe, a new end on the same pipe (ProxyPipeEnd);
+//   - for a socket, ENXIO;
+//   - for anything else (host files, eventfds, ...), a file that forwards
+//     to the original, if the requested access is a subset of the
+//     original's (EACCES otherwise). Unlike Linux it shares the original's
+//     file position and does not truncate on O_TRUNC.
+#include <poll.h>
+#include <sys/ioctl.h>
+
+#include "absl/strings/str_format.h"
+#include "fs/pipe/pipe.h"
+#include "fs/proc/proc_internal.h"
+
+namespace sentry::proc {
+namespace {
+
+constexpr uint64_t kAnonInodeFsMagic = 0x09041934;
+
+class ProxyPipeEnd : public vfs::FileDescription {
+ public:
+  ProxyPipeEnd(std::shared_ptr<vfs::Pipe> p, uint32_t flags)
+      : p_(std::move(p)),
+        read_((flags & O_ACCMODE) != O_WRONLY),
+        write_((flags & O_ACCMODE) != O_RDONLY) {
+    if (read_) p_->AddReader();
+    if (write_) p_->AddWriter();
+  }
+  ~ProxyPipeEnd() override {
+    if (read_) p_->RemoveReader();
+    if (write_) p_->RemoveWriter();
+  }
+  SysRet Read(Task*, IOSequence& dst) override { return p_->Read(dst); }
+  SysRet Write(Task*, IOSequence& src) override { return p_->Write(src); }
+  SysRet PRead(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
+  SysRet PWrite(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
+  ErrorOr<int64_t> Seek(int64_t, int) override { return Err(ESPIPE); }
+  bool seekable() const override { return false; }
+  ErrorOr<vfs::Attr> Stat() override { return p_->GetAttr(); }
+  uint32_t Readiness(uint32_t mask) override {
+    uint32_t r = 0;
+    if (read_) r |= p_->Readiness(true, mask);
+    if (write_) r |= p_->Readiness(false, mask);
+    return r;
+  }
+  void EventRegister(Waiter* w, uint32_t mask) override { p_->Register(w, mask); }
+  void EventUnregister(Waiter* w) override { p_->Unregister(w); }
+  std::string AnonName() const override { return absl::StrFormat("pipe:[%d]", p_->ino()); }
+  const std::shared_ptr<vfs::Pipe>& pipe() const { return p_; }
+  SysRet Ioctl(Task* t, uint32_t cmd, uint64_t arg) override {
+    if (cmd == FIONREAD && t != nullptr) {
+      int n = static_cast<int>(read_ ? p_->Queued() : 0);
+      TRY(t->CopyOut(UserPtr<int>(arg), n));
+      return 0;
+    }
+    return SysRet::Err(ENOTTY);
+  }
+
+ private:
+  const std::shared_ptr<vfs::Pipe> p_;
+  const bool read_, write_;
+};
+
+// Everything but the status flags goes to the original file.
+class ForwardingFD : public vfs::FileDescription {
+ public:
+  explicit ForwardingFD(std::shared_ptr<vfs::FileDescription> f) : f_(std::move(f)) {}
+  const std::shared_ptr<vfs::FileDescription>& original() const { return f_; }
+  SysRet Read(Task* t, IOSequence& dst) override { return f_->Read(t, dst); }
+  SysRet Write(Task* t, IOSequence& src) override { return f_->Write(t, src); }
+  SysRet PRead(Task* t, IOSequence& dst, int64_t off) override { return f_->PRead(t, dst, off); }
+  SysRet PWrite(Task* t, IOSequence& src, int64_t off) override { return f_->PWrite(t, src, off); }
+  ErrorOr<int64_t> Seek(int64_t off, int whence) override { return f_->Seek(off, whence); }
+  bool seekable() const override { return f_->seekable(); }
+  SysRet IterDirents(Task* t, vfs::DirentSink& sink) override { return f_->IterDirents(t, sink); }
+  SysRet Ioctl(Task* t, uint32_t cmd, uint64_t arg) override { return f_->Ioctl(t, cmd, arg); }
+  ErrorOr<vfs::Attr> Stat() override { return f_->Stat(); }
+  Errno Sync() override { return f_->Sync(); }
+  Errno Allocate(int mode, uint64_t off, uint64_t len) override {
+    return f_->Allocate(mode, off, len);
+  }
+  uint32_t Readiness(uint32_t mask) override { return f_->Readiness(mask); }
+  void EventRegister(Waiter* w, uint32_t mask) override { f_->EventRegister(w, mask); }
+  void EventUnregister(Waiter* w) override { f_->EventUnregister(w); }
+  ErrorOr<std::shared_ptr<Mappable>> GetMappable() override { return f_->GetMappable(); }
+  std::string AnonName() const override { return f_->AnonName(); }
+
+ private:
+  const std::shared_ptr<vfs::FileDescription> f_;
+};
+
+class ProxyInode : public kernfs::KernInode {
+ public:
+  ProxyInode(kernfs::KernFs* fs, std::shared_ptr<vfs::FileDescription> f)
+      : KernInode(fs, S_IFREG | 0600), f_(std::move(f)) {}
+  ErrorOr<vfs::Attr> GetAttr() override { return f_->Stat(); }
+  bool OpensAsProxy() const override { return true; }
+  Errno SetAttrs(const vfs::SetAttr& a) override {
+    // O_TRUNC reaches here for host regular files; it is not forwarded.
+    if (a.mask & (vfs::SetAttr::kMode | vfs::SetAttr::kUid | vfs::SetAttr::kGid)) return EPERM;
+    return 0;
+  }
+  ErrorOr<std::shared_ptr<vfs::FileDescription>> Open(const vfs::OpenOptions& opts) override {
+    std::shared_ptr<vfs::Pipe> p = vfs::SharedPipe(f_.get());
+    if (auto* again = dynamic_cast<ProxyPipeEnd*>(f_.get())) p = again->pipe();
+    if (p) {
+      return std::shared_ptr<vfs::FileDescription>(std::make_shared<ProxyPipeEnd>(p, opts.flags));
+    }
+    vfs::Attr a = TRY_ASSIGN(f_->Stat());
+    if (a.type() == S_IFSOCK) return Err(ENXIO);
+    uint32_t acc = opts.flags & O_ACCMODE;
+    if ((acc != O_WRONLY && !f_->readable()) || (acc != O_RDONLY && !f_->writable())) {
+      return Err(EACCES);
+    }
+    return std::shared_ptr<vfs::FileDescription>(std::make_shared<ForwardingFD>(f_));
+  }
+
+ private:
+  const std::shared_ptr<vfs::FileDescription> f_;
+};
+
+}  // namespace
+
+ProcFs::ProcFs(Kernel* k, ProcOptions opts)
+    : KernFs("proc", /*PROC_SUPER_MAGIC*/ 0x9fa0, /*cache_dentries=*/false, /*create_errno=*/ENOENT),
+      k_(k),
+      opts_(std::move(opts)),
+      boot_time_(vfs::Now().tv_sec - static_cast<int64_t>(k->UptimeNs() / 1000000000ull)),
+      boot_id_(NewUuid()) {
+  anon_fs_ = std::make_shared<kernfs::KernFs>("anon_inodefs", kAnonInodeFsMagic,
+                                              /*cache_dentries=*/false, EPERM);
+  auto root = std::make_shared<kernfs::StaticDir>(anon_fs_.get(), 0500);
+  anon_fs_->set_root(root);
+  anon_mount_ = k->vfs()->NewMount(anon_fs_, root, 0, "anon_inodefs");
+}
+
+vfs::VirtualDentry ProcFs::ProxyFor(std::shared_ptr<vfs::FileDescription> f) {
+  // A file reopened through /proc stands for its original.
+  if (auto* fwd = dynamic_cast<ForwardingFD*>(f.get())) f = fwd->original();
+  std::string name = f->AnonName();
+  auto inode = std::make_shared<ProxyInode>(anon_fs_.get(), std::move(f));
+  auto d = std::make_shared<vfs::Dentry>(std::move(inode), std::move(name), anon_mount_->root);
+  return vfs::VirtualDentry{anon_mount_, std::move(d)};
+}
+
+}  // namespace sentry::proc
