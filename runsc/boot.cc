@@ -119,7 +119,7 @@ int RunBoot(const BootFlags& b) {
   SetUndumpable();
 
   sentry::vfs::VFS vfs;
-  auto root = SetupRootFs(&vfs, mf->get(), b.gofer_fd, spec.overlay(), info);
+  auto root = SetupRootFs(&vfs, mf->get(), b.gofer_fd, spec.overlay());
   if (!root.ok()) {
     SLOG(kError, "root file system: %s", root.ToString());
     return 125;
@@ -136,6 +136,10 @@ int RunBoot(const BootFlags& b) {
   kopts.strace = spec.strace();
   kopts.hostname = spec.hostname().empty() ? "sandbox" : spec.hostname();
   sentry::Kernel kernel(platform->get(), mf->get(), &vfs, kopts);
+  if (auto s = MountSystemFs(&vfs, &kernel, mf->get(), info); !s.ok()) {
+    SLOG(kError, "system file systems: %s", s.ToString());
+    return 125;
+  }
   std::thread(ForwardSignals, &kernel).detach();
 
   if (auto s = InstallSeccomp(SentryRules(spec.platform()), spec.debug()); !s.ok()) {

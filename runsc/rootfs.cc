@@ -3,7 +3,12 @@
 #include <sys/mount.h>
 
 #include "absl/strings/str_format.h"
+#include "fs/dev/devfs.h"
 #include "fs/gofer/filesystem.h"
+#include "fs/kernfs/kernfs.h"
+#include "fs/proc/proc.h"
+#include "fs/sys/sysfs.h"
+#include "sentry/base/host.h"
 #include "fs/overlay/overlay.h"
 #include "fs/tmpfs/tmpfs.h"
 #include "runsc/isolation.h"
@@ -32,11 +37,11 @@ HostInfo SnapshotHostInfo() {
   HostInfo h;
   h.cpuinfo = ReadHostFile("/proc/cpuinfo");
   h.meminfo = ReadHostFile("/proc/meminfo");
+  h.num_cpus = sentry::HostCpuCount();
   return h;
 }
 
-absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofer_fd, bool overlay,
-                         const HostInfo& info) {
+absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofer_fd, bool overlay) {
   sentry::goferfs::GoferClientOptions gopts;
   gopts.read_only = overlay;
   auto gfs = sentry::goferfs::NewGoferFilesystem(gofer_fd, mf, gopts);
@@ -60,17 +65,36 @@ absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofe
     root = sentry::overlay::OverlayRoot(rootfs.get());
   }
   vfs->SetRoot(vfs->NewMount(rootfs, root, 0, overlay ? "overlay" : "rootfs"));
+  return absl::OkStatus();
+}
 
-  // /dev: a tmpfs for now (device nodes come with devfs); /dev/shm: tmpfs.
-  sentry::tmpfs::TmpfsOptions devopts;
-  devopts.root_mode = 0755;
-  auto dev = sentry::tmpfs::NewTmpfs(mf, devopts);
-  if (auto s = MountAt(vfs, "/dev", dev, sentry::tmpfs::TmpfsRoot(dev.get()), MS_NOSUID, "tmpfs");
+absl::Status MountSystemFs(sentry::vfs::VFS* vfs, sentry::Kernel* k, sentry::MemoryFile* mf,
+                           const HostInfo& info) {
+  sentry::proc::ProcOptions popts;
+  popts.cpuinfo = info.cpuinfo;
+  popts.meminfo = info.meminfo;
+  popts.num_cpus = info.num_cpus;
+  auto proc = sentry::proc::NewProcfs(k, popts);
+  constexpr uint32_t kSpecial = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (auto s = MountAt(vfs, "/proc", proc, sentry::kernfs::RootInode(proc), kSpecial, "proc");
       !s.ok()) {
     return s;
   }
-  (void)info;
-  return absl::OkStatus();
+  auto dev = sentry::dev::NewDevfs(mf);
+  if (auto s = MountAt(vfs, "/dev", dev, sentry::kernfs::RootInode(dev), MS_NOSUID, "devfs");
+      !s.ok()) {
+    return s;
+  }
+  auto shm = sentry::tmpfs::NewTmpfs(mf, sentry::tmpfs::TmpfsOptions{});
+  if (auto s = MountAt(vfs, "/dev/shm", shm, sentry::tmpfs::TmpfsRoot(shm.get()),
+                       MS_NOSUID | MS_NODEV, "shm");
+      !s.ok()) {
+    return s;
+  }
+  sentry::sysfs::SysfsOptions sopts;
+  sopts.num_cpus = info.num_cpus;
+  auto sys = sentry::sysfs::NewSysfs(sopts);
+  return MountAt(vfs, "/sys", sys, sentry::kernfs::RootInode(sys), kSpecial | MS_RDONLY, "sysfs");
 }
 
 }  // namespace runsc

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "fs/vfs/vfs.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/mm/memory_file.h"
 
 namespace runsc {
@@ -16,11 +17,15 @@ namespace runsc {
 struct HostInfo {
   std::string cpuinfo;
   std::string meminfo;
+  int num_cpus = 1;
 };
 HostInfo SnapshotHostInfo();
 
-absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofer_fd, bool overlay,
-                         const HostInfo& info);
+// The root: the gofer's files, under an in-memory overlay if `overlay`.
+absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofer_fd, bool overlay);
+// /proc, /dev, /dev/shm and /sys (after the kernel exists: /proc shows it).
+absl::Status MountSystemFs(sentry::vfs::VFS* vfs, sentry::Kernel* k, sentry::MemoryFile* mf,
+                           const HostInfo& info);
 
 }  // namespace runsc
 
