@@ -24,10 +24,24 @@ inline constexpr int ERESTARTNOINTR = 513;
 inline constexpr int ERESTARTNOHAND = 514;
 inline constexpr int ERESTART_RESTARTBLOCK = 516;
 
+// An errno or nothing: 0 on success, otherwise a positive errno value.
+// A distinct type (not a plain int) so that returning one from a syscall
+// handler yields -errno, never a positive "value".
+class Errno {
+ public:
+  constexpr Errno(int e = 0) : e_(e) {}        // NOLINT: implicit on purpose.
+  constexpr operator int() const { return e_; }  // NOLINT
+
+ private:
+  int e_;
+};
+
 // A syscall return: >= 0 is a value, [-4095, -1] is -errno.
 class [[nodiscard]] SysRet {
  public:
   constexpr SysRet(int64_t v) : v_(v) {}  // NOLINT: implicit on purpose.
+  // An Errno means failure (or success when 0).
+  constexpr SysRet(Errno e) : v_(-int64_t{int(e)}) {}  // NOLINT
   static constexpr SysRet Err(int errno_value) { return SysRet(-int64_t{errno_value}); }
   constexpr bool ok() const { return v_ >= 0 || v_ < -4095; }
   constexpr int error() const { return ok() ? 0 : static_cast<int>(-v_); }
@@ -58,21 +72,20 @@ class [[nodiscard]] ErrorOr {
   int err_;
 };
 
-// An errno or nothing: 0 on success.
-using Errno = int;
-
 // An error marker usable in any ErrorOr<T>-returning function.
 struct ErrTag {
   int e;
   template <typename T>
   operator ErrorOr<T>() const { return ErrorOr<T>::Err(e); }  // NOLINT
   operator SysRet() const { return SysRet::Err(e); }          // NOLINT
-  operator int() const { return e; }                           // NOLINT: an Errno
+  operator Errno() const { return Errno(e); }                  // NOLINT
+  operator int() const { return e; }                           // NOLINT
 };
 inline ErrTag Err(int e) { return ErrTag{e}; }
 
 namespace internal {
 inline int ErrOf(int e) { return e; }
+inline int ErrOf(Errno e) { return e; }
 inline int ErrOf(const SysRet& r) { return r.error(); }
 template <typename T>
 int ErrOf(const ErrorOr<T>& r) { return r.error(); }

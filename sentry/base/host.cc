@@ -15,6 +15,9 @@ void CaptureHostFacts() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   g_cpus.store(n > 0 ? static_cast<int>(n) : 1);
   (void)absl::base_internal::NumCPUs();
+  // Abseil's Mutex times contention with its cycle clock, whose frequency
+  // comes from /sys or /proc/cpuinfo on first use.
+  (void)absl::base_internal::NominalCPUFrequency();
 }
 
 int HostCpuCount() {

@@ -6,7 +6,8 @@
 namespace sentry {
 
 // Captures everything below and warms up libraries that would otherwise
-// read host files lazily (Abseil's CPU count, used by its spin locks).
+// read host files lazily (Abseil's CPU count and CPU frequency, used by its
+// locks).
 void CaptureHostFacts();
 // Number of online host CPUs.
 int HostCpuCount();
