@@ -1,6 +1,7 @@
 #include "tests/syscalls/test_util.h"
 
 #include <dirent.h>
+#include <setjmp.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,58 @@ void RemoveRecursively(const std::string& path) {
   } else {
     unlink(path.c_str());
   }
+}
+
+namespace {
+
+thread_local sigjmp_buf* t_fault_jump = nullptr;
+thread_local Fault t_fault;
+
+void FaultHandler(int signo, siginfo_t* info, void*) {
+  if (t_fault_jump == nullptr) {
+    // Not expected here: fall back to the default action.
+    signal(signo, SIG_DFL);
+    return;
+  }
+  t_fault.signo = signo;
+  t_fault.code = info->si_code;
+  t_fault.addr = info->si_addr;
+  siglongjmp(*t_fault_jump, 1);
+}
+
+}  // namespace
+
+std::optional<Fault> CatchFault(const std::function<void()>& fn) {
+  struct sigaction sa = {}, old_segv, old_bus;
+  sa.sa_sigaction = FaultHandler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSEGV, &sa, &old_segv) != 0) ThrowErrno("sigaction");
+  if (sigaction(SIGBUS, &sa, &old_bus) != 0) ThrowErrno("sigaction");
+  sigjmp_buf jump;
+  std::optional<Fault> result;
+  if (sigsetjmp(jump, 1) == 0) {
+    t_fault_jump = &jump;
+    fn();
+  } else {
+    result = t_fault;
+  }
+  t_fault_jump = nullptr;
+  sigaction(SIGSEGV, &old_segv, nullptr);
+  sigaction(SIGBUS, &old_bus, nullptr);
+  return result;
+}
+
+std::optional<Fault> TryRead(const void* addr) {
+  return CatchFault([addr] {
+    char c = *static_cast<const volatile char*>(addr);
+    (void)c;
+  });
+}
+
+std::optional<Fault> TryWrite(void* addr, char value) {
+  return CatchFault(
+      [addr, value] { *static_cast<volatile char*>(addr) = value; });
 }
 
 int WaitForStatus(pid_t pid) {

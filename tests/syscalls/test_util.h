@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -242,6 +243,26 @@ void RemoveRecursively(const std::string& path);
 
 // A fresh unique name under `parent` that does not exist yet.
 std::string NewTempName(const std::string& parent = "");
+
+// ---------------------------------------------------------------------------
+// Memory faults.
+
+// What the kernel reported for a synchronous SIGSEGV or SIGBUS.
+struct Fault {
+  int signo = 0;
+  int code = 0;           // si_code: SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR...
+  void* addr = nullptr;   // si_addr
+};
+
+// Runs `fn` with SIGSEGV and SIGBUS handlers installed. Returns the first
+// fault it raised (execution resumes here, abandoning `fn`), or nullopt if
+// it completed. Faults are caught per thread; the previous handlers are
+// restored afterwards.
+std::optional<Fault> CatchFault(const std::function<void()>& fn);
+
+// Loads / stores one byte at `addr`, catching the fault if it faults.
+std::optional<Fault> TryRead(const void* addr);
+std::optional<Fault> TryWrite(void* addr, char value = 1);
 
 // ---------------------------------------------------------------------------
 // Child processes.
