@@ -2,12 +2,20 @@
 // what it was started with so the parent can check the kernel passed it on:
 //   exec_helper fds N M ...   exits with bit i set if fd argv[2+i] is open
 //   exec_helper exit N        exits with status N
+//   exec_helper sigs          exits with bit 0 set if SIGUSR1 is ignored,
+//                             bit 1 if SIGUSR2 has the default action,
+//                             bit 2 if SIGTERM is blocked, bit 3 if SIGINT
+//                             is pending
+//   exec_helper ids           writes "pid ppid" to stdout
+//   exec_helper wait          reads stdin until EOF, then exits 0
 //   exec_helper ...           writes each argv element, then "--env--", then
 //                             each environment entry, one per line, to stdout
 // It uses only raw syscalls through libc and is linked statically so that it
 // needs no dynamic loader.
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +45,36 @@ int main(int argc, char** argv) {
     return bits;
   }
   if (argc == 3 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
+  if (argc == 2 && strcmp(argv[1], "sigs") == 0) {
+    int bits = 0;
+    struct sigaction sa;
+    if (sigaction(SIGUSR1, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+      bits |= 1;
+    }
+    if (sigaction(SIGUSR2, nullptr, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+      bits |= 2;
+    }
+    sigset_t set;
+    if (sigprocmask(SIG_SETMASK, nullptr, &set) == 0 &&
+        sigismember(&set, SIGTERM)) {
+      bits |= 4;
+    }
+    if (sigpending(&set) == 0 && sigismember(&set, SIGINT)) bits |= 8;
+    return bits;
+  }
+  if (argc == 2 && strcmp(argv[1], "wait") == 0) {
+    char buf[64];
+    while (read(STDIN_FILENO, buf, sizeof(buf)) > 0) {
+    }
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "ids") == 0) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%d %d", static_cast<int>(getpid()),
+             static_cast<int>(getppid()));
+    Put(buf);
+    return 0;
+  }
   for (int i = 0; i < argc; ++i) {
     Put(argv[i]);
     Put("\n");
