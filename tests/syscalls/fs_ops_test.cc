@@ -81,6 +81,7 @@ TEST_F(FsOpsTest, MkdirErrors) {
 }
 
 TEST_F(FsOpsTest, MkdirInUnwritableDirectoryIsEacces) {
+  SKIP_IF_NOT_ROOT();
   ASSERT_THAT(chmod(P("sub").c_str(), 0555), SyscallSucceeds());
   const std::string target = P("sub/d");
   EXPECT_THAT(ForkAndWait([&] {
@@ -162,6 +163,7 @@ TEST_F(FsOpsTest, Unlinkat) {
 }
 
 TEST_F(FsOpsTest, StickyDirectoryProtectsOthersFiles) {
+  SKIP_IF_NOT_ROOT();
   ASSERT_THAT(chmod(P("sub").c_str(), 01777), SyscallSucceeds());
   MakeFile(P("sub/roots"), "");
   const std::string victim = P("sub/roots");
@@ -403,6 +405,7 @@ TEST_F(FsOpsTest, ChmodFollowsSymlinks) {
 }
 
 TEST_F(FsOpsTest, ChmodErrors) {
+  SKIP_IF_NOT_ROOT();
   EXPECT_THAT(chmod(P("missing").c_str(), 0644), SyscallFailsWithErrno(ENOENT));
   EXPECT_THAT(fchmod(-1, 0644), SyscallFailsWithErrno(EBADF));
   ASSERT_THAT(chmod(dir_.c_str(), 0755), SyscallSucceeds());
@@ -442,6 +445,7 @@ TEST_F(FsOpsTest, ChownClearsSetuidAndSetgid) {
 }
 
 TEST_F(FsOpsTest, ChownUnprivilegedIsEperm) {
+  SKIP_IF_NOT_ROOT();
   ASSERT_THAT(chmod(dir_.c_str(), 0777), SyscallSucceeds());
   const std::string mine = P("mine");
   const std::string roots = P("file");
@@ -492,6 +496,7 @@ TEST_F(FsOpsTest, TruncateErrors) {
 }
 
 TEST_F(FsOpsTest, TruncateNeedsWritePermission) {
+  SKIP_IF_NOT_ROOT();
   ASSERT_THAT(chmod(dir_.c_str(), 0755), SyscallSucceeds());
   const std::string f = P("file");
   EXPECT_THAT(ForkAndWait([&] {
@@ -572,6 +577,7 @@ TEST_F(FsOpsTest, FutimensOnADescriptor) {
 }
 
 TEST_F(FsOpsTest, UtimensatPermissionsForNonOwners) {
+  SKIP_IF_NOT_ROOT();
   ASSERT_THAT(chmod(dir_.c_str(), 0755), SyscallSucceeds());
   MakeFile(P("shared"), "", 0666);
   ASSERT_THAT(chmod(P("shared").c_str(), 0666), SyscallSucceeds());
@@ -736,6 +742,10 @@ TEST_F(FsOpsTest, ChdirErrors) {
   FileDescriptor file = OpenOrThrow(P("file"), O_RDONLY);
   EXPECT_THAT(fchdir(file.get()), SyscallFailsWithErrno(ENOTDIR));
   EXPECT_THAT(fchdir(-1), SyscallFailsWithErrno(EBADF));
+}
+
+TEST_F(FsOpsTest, ChdirWithoutSearchPermissionIsEacces) {
+  SKIP_IF_NOT_ROOT();
   ASSERT_THAT(chmod(dir_.c_str(), 0755), SyscallSucceeds());
   ASSERT_THAT(chmod(P("sub").c_str(), 0700), SyscallSucceeds());
   const std::string sub = P("sub");

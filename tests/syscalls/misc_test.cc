@@ -171,6 +171,7 @@ TEST(RlimitTest, Prlimit) {
 }
 
 TEST(RlimitTest, PrlimitOfOtherProcesses) {
+  SKIP_IF_NOT_ROOT();
   Pipe p = MakePipe();
   pid_t child = fork();
   ASSERT_THAT(child, SyscallSucceeds());
@@ -518,6 +519,7 @@ TEST(PriorityTest, NiceValues) {
 }
 
 TEST(PriorityTest, Errors) {
+  SKIP_IF_NOT_ROOT();
   EXPECT_THAT(getpriority(static_cast<__priority_which>(7), 0),
               SyscallFailsWithErrno(EINVAL));
   pid_t gone = fork();

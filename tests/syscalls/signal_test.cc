@@ -780,6 +780,7 @@ TEST(KillTest, Errors) {
 }
 
 TEST(KillTest, UnprivilegedCannotSignalOtherUsers) {
+  SKIP_IF_NOT_ROOT();
   const pid_t parent = getpid();
   EXPECT_THAT(ForkAndWait([parent] {
     DropPrivilegesInChild();

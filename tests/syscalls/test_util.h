@@ -285,6 +285,15 @@ int WaitForStatus(pid_t pid);
 void DropPrivilegesInChild();
 inline constexpr uid_t kNobody = 65534;
 
+// Skips the current test unless it runs as root: tests of what another,
+// unprivileged user may do need root to create files that user does not own.
+#define SKIP_IF_NOT_ROOT()                                                  \
+  do {                                                                      \
+    if (geteuid() != 0) {                                                   \
+      GTEST_SKIP() << "needs root to act as a second, unprivileged user";   \
+    }                                                                       \
+  } while (0)
+
 [[noreturn]] void ChildCheckFailed(const char* file, int line,
                                    const char* what, int err);
 
