@@ -609,6 +609,78 @@ TEST_F(MmapFileTest, MsyncErrors) {
   EXPECT_THAT(msync(second, kPage, MS_SYNC), SyscallFailsWithErrno(ENOMEM));
 }
 
+// --- execute permission and large reservations ---------------------------
+
+using IntFn = int (*)();
+
+// x86-64 machine code for `mov eax, 42; ret`.
+constexpr unsigned char kReturn42[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
+
+TEST(MmapExec, CodeRunsFromAnExecutableMapping) {
+  Mapping m = MapAnon(1);
+  memcpy(m.ptr(), kReturn42, sizeof(kReturn42));
+  ASSERT_THAT(mprotect(m.ptr(), kPage, PROT_READ | PROT_EXEC),
+              SyscallSucceeds());
+  IntFn fn = reinterpret_cast<IntFn>(m.ptr());
+  EXPECT_EQ(fn(), 42);
+  // Rewriting the code (W then X again) runs the new code.
+  ASSERT_THAT(mprotect(m.ptr(), kPage, PROT_READ | PROT_WRITE),
+              SyscallSucceeds());
+  m.ptr()[1] = 7;
+  ASSERT_THAT(mprotect(m.ptr(), kPage, PROT_READ | PROT_EXEC),
+              SyscallSucceeds());
+  EXPECT_EQ(fn(), 7);
+}
+
+TEST(MmapExec, JumpingToANonExecutablePageFaults) {
+  Mapping m = MapAnon(1);
+  memcpy(m.ptr(), kReturn42, sizeof(kReturn42));
+  IntFn fn = reinterpret_cast<IntFn>(m.ptr());
+  std::optional<Fault> f = CatchFault([fn] {
+    volatile int r = fn();
+    (void)r;
+  });
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->signo, SIGSEGV);
+  EXPECT_EQ(f->code, SEGV_ACCERR);
+  EXPECT_EQ(f->addr, m.ptr());
+}
+
+TEST(MmapReserve, HugeProtNoneReservation) {
+  // Runtimes reserve large address ranges up front and commit pieces.
+  const size_t size = size_t{1} << 40;  // 1 TiB
+  void* p = mmap(nullptr, size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_THAT(p, SyscallSucceeds());
+  Mapping m(p, size);
+  char* mid = m.ptr() + size / 2;
+  EXPECT_THAT(TryRead(mid), FaultIs(SIGSEGV, SEGV_ACCERR));
+  ASSERT_THAT(mprotect(mid, 16 * kPage, PROT_READ | PROT_WRITE),
+              SyscallSucceeds());
+  memset(mid, 'r', 16 * kPage);
+  EXPECT_EQ(mid[16 * kPage - 1], 'r');
+  EXPECT_THAT(TryRead(mid + 16 * kPage), FaultIs(SIGSEGV, SEGV_ACCERR));
+}
+
+TEST(MmapDevZero, SharedDevZeroIsSharedMemory) {
+  FileDescriptor zero = OpenOrThrow("/dev/zero", O_RDWR);
+  Mapping shared = MapOrThrow(kPage, PROT_READ | PROT_WRITE, MAP_SHARED,
+                              zero.get());
+  Mapping priv = MapOrThrow(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                            zero.get());
+  EXPECT_EQ(shared.ptr()[0], 0);
+  EXPECT_EQ(priv.ptr()[0], 0);
+  char* s = shared.ptr();
+  char* q = priv.ptr();
+  EXPECT_THAT(ForkAndWait([s, q] {
+    s[0] = 's';
+    q[0] = 'q';
+  }),
+              ExitedWithCode(0));
+  EXPECT_EQ(s[0], 's');
+  EXPECT_EQ(q[0], 0);
+}
+
 // --- I/O through mappings -------------------------------------------------
 
 TEST(MmapIo, SyscallsFaultOnProtectedBuffers) {

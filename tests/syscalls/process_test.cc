@@ -495,6 +495,88 @@ TEST(ExecveTest, ScriptWithAMissingInterpreterIsEnoent) {
   EXPECT_EQ(ExecErrno(script.path()), ENOENT);
 }
 
+TEST(ExecveTest, ThroughASymlinkAndARelativePath) {
+  TempPath dir = TempPath::Dir();
+  const std::string link = dir.Child("helper-link");
+  ASSERT_THAT(symlink(kHelper, link.c_str()), SyscallSucceeds());
+  ExecResult r = RunExec(link, {"l", "exit", "5"}, {});
+  EXPECT_THAT(r.status, ExitedWithCode(5));
+  r = RunExec("helper-link", {"l", "exit", "6"}, {},
+              [&] { TEST_CHECK_SUCCESS(chdir(dir.c_str())); });
+  EXPECT_THAT(r.status, ExitedWithCode(6));
+}
+
+TEST(ExecveTest, ExecveatEmptyPathRunsTheDescriptor) {
+  FileDescriptor fd = OpenOrThrow(kHelper, O_RDONLY | O_CLOEXEC);
+  const int f = fd.get();
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    alarm(kChildWatchdogSeconds);
+    char* argv[] = {const_cast<char*>("fexec"), const_cast<char*>("exit"),
+                    const_cast<char*>("11"), nullptr};
+    char* envp[] = {nullptr};
+    syscall(SYS_execveat, f, "", argv, envp, AT_EMPTY_PATH);
+    _exit(200 + errno);
+  }
+  EXPECT_THAT(WaitForStatus(pid), ExitedWithCode(11));
+  // Without AT_EMPTY_PATH an empty name is ENOENT.
+  EXPECT_THAT(ForkAndWait([f] {
+    char* argv[] = {nullptr};
+    TEST_CHECK_ERRNO(syscall(SYS_execveat, f, "", argv, argv, 0), ENOENT);
+  }),
+              ExitedWithCode(0));
+}
+
+TEST(ExecveTest, ExecFromASecondThreadKeepsTheProcessId) {
+  // The exec'ing thread takes over the thread group id; other threads die.
+  Pipe out = MakePipe(O_CLOEXEC);
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    alarm(kChildWatchdogSeconds);
+    dup2(out.write_end.get(), STDOUT_FILENO);
+    std::thread t([] {
+      char* argv[] = {const_cast<char*>(kHelper), const_cast<char*>("ids"),
+                      nullptr};
+      char* envp[] = {nullptr};
+      execve(kHelper, argv, envp);
+      _exit(127);
+    });
+    for (;;) pause();
+  }
+  out.write_end.reset();
+  std::string got = ReadAll(out.read_end.get());
+  EXPECT_THAT(WaitForStatus(pid), ExitedWithCode(0));
+  pid_t seen_pid = 0, seen_ppid = 0;
+  ASSERT_EQ(sscanf(got.c_str(), "%d %d", &seen_pid, &seen_ppid), 2) << got;
+  EXPECT_EQ(seen_pid, pid);
+  EXPECT_EQ(seen_ppid, getpid());
+}
+
+TEST(ForkTest, OnlyTheCallingThreadIsCopied) {
+  std::atomic<pid_t> other_tid{0};
+  Pipe hold = MakePipe();
+  std::thread t([&] {
+    other_tid = gettid();
+    char c;
+    while (read(hold.read_end.get(), &c, 1) > 0) {
+    }
+  });
+  while (other_tid.load() == 0) sched_yield();
+  const pid_t tid = other_tid.load();
+  // In the parent the thread exists...
+  EXPECT_THAT(syscall(SYS_tgkill, getpid(), tid, 0), SyscallSucceeds());
+  // ...in the child it does not.
+  EXPECT_THAT(ForkAndWait([tid] {
+    TEST_CHECK_ERRNO(syscall(SYS_tgkill, getpid(), tid, 0), ESRCH);
+    TEST_CHECK_VALUE(gettid(), getpid());
+  }),
+              ExitedWithCode(0));
+  hold.write_end.reset();
+  t.join();
+}
+
 // --- ids ------------------------------------------------------------------
 
 TEST(IdsTest, MainThreadTidIsThePid) {

@@ -298,6 +298,67 @@ TEST(ReadWriteFsize, WriteBeyondRlimitFsizeRaisesSigxfsz) {
               KilledBySignal(SIGXFSZ));
 }
 
+TEST_F(ReadWriteTest, PositionPlusCountOverflowIsEinval) {
+  char buf[16];
+  EXPECT_THAT(pread(fd_.get(), buf, sizeof(buf), LLONG_MAX - 4),
+              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(pwrite(fd_.get(), buf, sizeof(buf), LLONG_MAX - 4),
+              SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(ReadWriteLarge, MultiMegabyteRoundTrip) {
+  TempPath f = TempPath::File("");
+  FileDescriptor fd = OpenOrThrow(f.path(), O_RDWR);
+  std::string data(3 * 1024 * 1024 + 123, '\0');
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>((i * 2654435761u) >> 13);
+  }
+  EXPECT_THAT(write(fd.get(), data.data(), data.size()),
+              SyscallSucceedsWithValue(static_cast<ssize_t>(data.size())));
+  std::string back(data.size(), '\0');
+  EXPECT_THAT(pread(fd.get(), back.data(), back.size(), 0),
+              SyscallSucceedsWithValue(static_cast<ssize_t>(data.size())));
+  EXPECT_TRUE(back == data);
+  // An unaligned window in the middle.
+  std::string mid(5000, '\0');
+  EXPECT_THAT(pread(fd.get(), mid.data(), mid.size(), 1000003),
+              SyscallSucceedsWithValue(5000));
+  EXPECT_TRUE(mid == data.substr(1000003, 5000));
+}
+
+TEST(ReadWriteDevices, NullAndZero) {
+  FileDescriptor null = OpenOrThrow("/dev/null", O_RDWR);
+  char buf[64];
+  memset(buf, 'x', sizeof(buf));
+  EXPECT_THAT(write(null.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(64));
+  EXPECT_THAT(read(null.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(0));
+  FileDescriptor zero = OpenOrThrow("/dev/zero", O_RDWR);
+  EXPECT_THAT(read(zero.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(64));
+  EXPECT_EQ(std::string(buf, 64), std::string(64, '\0'));
+  EXPECT_THAT(write(zero.get(), "abc", 3), SyscallSucceedsWithValue(3));
+}
+
+TEST(ReadWritePipe, ReadvFromAPipeFillsBuffersInOrder) {
+  Pipe p = MakePipe();
+  WriteAll(p.write_end.get(), "abcdefg");
+  char a[2], b[3], c[8];
+  struct iovec iov[3] = {{a, 2}, {b, 3}, {c, 8}};
+  EXPECT_THAT(readv(p.read_end.get(), iov, 3), SyscallSucceedsWithValue(7));
+  EXPECT_EQ(std::string(a, 2), "ab");
+  EXPECT_EQ(std::string(b, 3), "cde");
+  EXPECT_EQ(std::string(c, 2), "fg");
+}
+
+TEST(ReadWritePipe, UnmappedBufferIsEfault) {
+  Pipe p = MakePipe(O_NONBLOCK);
+  HalfMappedBuffer mem;
+  EXPECT_THAT(write(p.write_end.get(), mem.bad(), 8),
+              SyscallFailsWithErrno(EFAULT));
+  WriteAll(p.write_end.get(), "12345678");
+  EXPECT_THAT(read(p.read_end.get(), mem.bad(), 8),
+              SyscallFailsWithErrno(EFAULT));
+}
+
 // --- readv / writev -------------------------------------------------------
 
 TEST_F(ReadWriteTest, WritevGathersInOrder) {
