@@ -807,6 +807,77 @@ TEST(KillTest, ProcessGroup) {
               ExitedWithCode(0));
 }
 
+// --- threads --------------------------------------------------------------
+
+std::atomic<pid_t> g_handled_by{0};
+
+TEST(ThreadSignalTest, ProcessSignalGoesToAThreadThatDoesNotBlockIt) {
+  g_handled_by = 0;
+  ScopedSigaction installed(SIGUSR1,
+                            Action([](int) { g_handled_by = gettid(); }));
+  ScopedMask block(SIG_BLOCK, {SIGUSR1});  // the main thread blocks it
+  std::atomic<pid_t> thread_tid{0};
+  std::thread t([&] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    thread_tid = gettid();
+    while (g_handled_by.load() == 0) pause();
+  });
+  while (thread_tid.load() == 0) sched_yield();
+  ASSERT_THAT(kill(getpid(), SIGUSR1), SyscallSucceeds());
+  t.join();
+  EXPECT_EQ(g_handled_by.load(), thread_tid.load());
+}
+
+TEST(ThreadSignalTest, ThreadDirectedSignalsStayWithTheirThread) {
+  ScopedMask block(SIG_BLOCK, {SIGUSR2});  // inherited by the thread
+  std::atomic<pid_t> thread_tid{0};
+  std::atomic<int> stage{0};
+  std::atomic<bool> pending_in_thread{false};
+  std::atomic<int> waited{0};
+  std::thread t([&] {
+    thread_tid = gettid();
+    while (stage.load() == 0) sched_yield();
+    sigset_t p = Pending();
+    pending_in_thread = sigismember(&p, SIGUSR2);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    waited = sigwaitinfo(&set, nullptr);
+  });
+  while (thread_tid.load() == 0) sched_yield();
+  ASSERT_THAT(syscall(SYS_tgkill, getpid(), thread_tid.load(), SIGUSR2),
+              SyscallSucceeds());
+  // Not pending for this thread, nor for the process as a whole.
+  sigset_t mine = Pending();
+  EXPECT_FALSE(sigismember(&mine, SIGUSR2));
+  stage = 1;
+  t.join();
+  EXPECT_TRUE(pending_in_thread.load());
+  EXPECT_EQ(waited.load(), SIGUSR2);
+}
+
+TEST(ThreadSignalTest, SigkillEndsAStoppedProcess) {
+  Pipe p = MakePipe();
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    close(p.write_end.get());
+    char c;
+    while (read(p.read_end.get(), &c, 1) > 0) {
+    }
+    _exit(0);
+  }
+  ASSERT_THAT(kill(pid, SIGSTOP), SyscallSucceeds());
+  int status;
+  ASSERT_THAT(waitpid(pid, &status, WUNTRACED), SyscallSucceedsWithValue(pid));
+  ASSERT_TRUE(WIFSTOPPED(status));
+  ASSERT_THAT(kill(pid, SIGKILL), SyscallSucceeds());
+  EXPECT_THAT(WaitForStatus(pid), KilledBySignal(SIGKILL));
+}
+
 // --- synchronous faults ---------------------------------------------------
 
 TEST(FaultTest, NullPointerGivesMaperrAtTheAddress) {
