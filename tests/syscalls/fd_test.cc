@@ -564,6 +564,23 @@ TEST(PollTest, InvalidAndNegativeDescriptors) {
   EXPECT_EQ(fds[1].revents, 0);  // a negative fd is skipped
 }
 
+TEST(PollTest, RegularFilesAreAlwaysReady) {
+  TempPath f = TempPath::File("x");
+  FileDescriptor fd = OpenOrThrow(f.path(), O_RDWR);
+  struct pollfd p = {fd.get(), POLLIN | POLLOUT, 0};
+  EXPECT_THAT(poll(&p, 1, 0), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(p.revents, POLLIN | POLLOUT);
+}
+
+TEST(PollTest, StatusFlagsAreSharedByDuplicates) {
+  Pipe p = MakePipe();
+  FileDescriptor dup_fd(dup(p.read_end.get()));
+  ASSERT_THAT(fcntl(p.read_end.get(), F_SETFL, O_NONBLOCK), SyscallSucceeds());
+  char c;
+  // The duplicate shares the open file description, so it is non-blocking.
+  EXPECT_THAT(read(dup_fd.get(), &c, 1), SyscallFailsWithErrno(EAGAIN));
+}
+
 TEST(PollTest, TimeoutElapses) {
   Pipe p = MakePipe();
   struct pollfd fd = {p.read_end.get(), POLLIN, 0};

@@ -242,6 +242,30 @@ TEST_F(FsOpsTest, RenameErrors) {
               SyscallFailsWithErrno(EBUSY));
 }
 
+TEST_F(FsOpsTest, RenamingADirectoryMovesItsDotDot) {
+  ASSERT_THAT(mkdir(P("dest").c_str(), 0755), SyscallSucceeds());
+  const nlink_t dir_links = StatOf(dir_.path()).st_nlink;
+  ASSERT_THAT(rename(P("sub").c_str(), P("dest/sub").c_str()),
+              SyscallSucceeds());
+  struct stat dotdot;
+  ASSERT_THAT(stat(P("dest/sub/..").c_str(), &dotdot), SyscallSucceeds());
+  EXPECT_EQ(dotdot.st_ino, StatOf(P("dest")).st_ino);
+  // The link counts of both parents follow.
+  EXPECT_EQ(StatOf(P("dest")).st_nlink, 3u);
+  EXPECT_EQ(StatOf(dir_.path()).st_nlink, dir_links - 1);
+}
+
+TEST_F(FsOpsTest, ReplacedFileStaysReadableThroughAnOpenDescriptor) {
+  MakeFile(P("new"), "new contents");
+  FileDescriptor old = OpenOrThrow(P("file"), O_RDONLY);
+  ASSERT_THAT(rename(P("new").c_str(), P("file").c_str()), SyscallSucceeds());
+  EXPECT_EQ(ReadAll(old.get()), "data");
+  EXPECT_EQ(Contents(P("file")), "new contents");
+  struct stat st;
+  ASSERT_THAT(fstat(old.get(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_nlink, 0u);
+}
+
 TEST_F(FsOpsTest, RenameOfASymlinkMovesTheLink) {
   ASSERT_THAT(symlink("file", P("link").c_str()), SyscallSucceeds());
   ASSERT_THAT(rename(P("link").c_str(), P("link2").c_str()), SyscallSucceeds());

@@ -1,5 +1,6 @@
 // open(2), openat(2), openat2(2), creat(2) and the umask as open sees it.
 
+#include <dirent.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 
@@ -381,6 +382,60 @@ TEST_F(OpenTest, OpenReturnsTheLowestFreeDescriptor) {
   b.reset();
   FileDescriptor d = OpenOrThrow(file_, O_RDONLY);
   EXPECT_EQ(d.get(), freed);
+}
+
+// --- O_TMPFILE ------------------------------------------------------------
+
+TEST_F(OpenTest, TmpfileIsAnUnnamedFile) {
+  FileDescriptor fd(open(dir_.c_str(), O_TMPFILE | O_RDWR, 0600));
+  ASSERT_THAT(fd.get(), SyscallSucceeds());
+  struct stat st;
+  ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_nlink, 0u);
+  WriteAll(fd.get(), "anon");
+  char buf[8];
+  EXPECT_THAT(pread(fd.get(), buf, sizeof(buf), 0), SyscallSucceedsWithValue(4));
+  // Nothing new appeared in the directory.
+  FileDescriptor dfd = OpenOrThrow(dir_.path(), O_RDONLY | O_DIRECTORY);
+  char dents[4096];
+  long n = syscall(SYS_getdents64, dfd.get(), dents, sizeof(dents));
+  ASSERT_THAT(n, SyscallSucceeds());
+  int entries = 0;
+  for (long off = 0; off < n;) {
+    auto* d = reinterpret_cast<struct dirent64*>(dents + off);
+    ++entries;
+    off += d->d_reclen;
+  }
+  EXPECT_EQ(entries, 3);  // ".", ".." and "file"
+}
+
+TEST_F(OpenTest, TmpfileCanBeLinkedIn) {
+  if (geteuid() != 0) GTEST_SKIP() << "linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH";
+  FileDescriptor fd(open(dir_.c_str(), O_TMPFILE | O_WRONLY, 0640));
+  ASSERT_THAT(fd.get(), SyscallSucceeds());
+  WriteAll(fd.get(), "linked");
+  const std::string name = dir_.Child("named");
+  ASSERT_THAT(linkat(fd.get(), "", AT_FDCWD, name.c_str(), AT_EMPTY_PATH),
+              SyscallSucceeds());
+  FileDescriptor r = OpenOrThrow(name, O_RDONLY);
+  EXPECT_EQ(ReadAll(r.get()), "linked");
+  // O_EXCL forbids ever giving it a name.
+  FileDescriptor excl(open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_EXCL, 0600));
+  ASSERT_THAT(excl.get(), SyscallSucceeds());
+  EXPECT_THAT(linkat(excl.get(), "", AT_FDCWD, dir_.Child("never").c_str(),
+                     AT_EMPTY_PATH),
+              SyscallFailsWithErrno(ENOENT));
+}
+
+TEST_F(OpenTest, TmpfileErrors) {
+  // It needs write access and a directory.
+  EXPECT_THAT(open(dir_.c_str(), O_TMPFILE | O_RDONLY, 0600),
+              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(open(file_.c_str(), O_TMPFILE | O_RDWR, 0600),
+              SyscallFailsWithErrno(ENOTDIR));
+  EXPECT_THAT(open(dir_.Child("missing").c_str(), O_TMPFILE | O_RDWR, 0600),
+              SyscallFailsWithErrno(ENOENT));
 }
 
 // --- FIFOs ----------------------------------------------------------------

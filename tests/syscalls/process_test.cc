@@ -52,7 +52,13 @@ ExecResult RunExec(const std::string& path, CStrings argv, CStrings envp,
   if (pid < 0) ThrowErrno("fork");
   if (pid == 0) {
     alarm(kChildWatchdogSeconds);
-    if (setup) setup();
+    if (setup) {
+      try {
+        setup();
+      } catch (...) {
+        _exit(198);
+      }
+    }
     if (dup2(out.write_end.get(), STDOUT_FILENO) < 0) _exit(199);
     execve(path.c_str(), argv.get(), envp.get());
     _exit(200 + errno);

@@ -193,7 +193,16 @@ int ForkAndWait(const std::function<void()>& fn) {
   if (pid < 0) ThrowErrno("fork");
   if (pid == 0) {
     alarm(kChildWatchdogSeconds);
-    fn();
+    // An exception must not unwind into gtest: the child would go on to run
+    // the rest of the suite.
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      fprintf(stderr, "exception in child: %s\n", e.what());
+      _exit(1);
+    } catch (...) {
+      _exit(1);
+    }
     _exit(0);
   }
   int status = WaitForStatus(pid);
