@@ -438,7 +438,7 @@ TEST(ItimerTest, VirtualAndProfTimersCountCpuTime) {
   for (auto [which, sig] : {std::pair{ITIMER_VIRTUAL, SIGVTALRM},
                             std::pair{ITIMER_PROF, SIGPROF}}) {
     AlarmSignalBlocked blocked;
-    struct itimerval it = {{0, 0}, {0, 20 * 1000}};
+    struct itimerval it = {{0, 0}, {0, 50 * 1000}};
     ASSERT_THAT(setitimer(which, &it, nullptr), SyscallSucceeds());
     const int64_t cpu0 = Now(CLOCK_PROCESS_CPUTIME_ID);
     // Burn CPU until the signal is pending, for at most 10 s of CPU.
@@ -451,7 +451,9 @@ TEST(ItimerTest, VirtualAndProfTimersCountCpuTime) {
       fired = sigismember(&pending, sig);
     }
     EXPECT_TRUE(fired) << "which " << which;
-    EXPECT_GE(Now(CLOCK_PROCESS_CPUTIME_ID) - cpu0, 15 * kMillis);
+    // These timers are checked against tick-sampled CPU time, which can run
+    // a tick or two ahead of the precise process clock: a loose bound.
+    EXPECT_GE(Now(CLOCK_PROCESS_CPUTIME_ID) - cpu0, 25 * kMillis);
   }
 }
 
