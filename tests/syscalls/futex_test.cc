@@ -217,6 +217,55 @@ TEST(FutexTest, WakeCountLimitsHowManyWake) {
               SyscallSucceedsWithValue(3));
 }
 
+TEST(FutexTest, WakeAllWakesEveryWaiter) {
+  constexpr int kWaiters = 16;
+  std::atomic<uint32_t> word{0}, scratch{0};
+  std::vector<std::unique_ptr<Waiter>> waiters;
+  for (int i = 0; i < kWaiters; ++i) {
+    waiters.push_back(std::make_unique<Waiter>(&word));
+  }
+  AwaitWaiters(&word, &scratch, kWaiters);
+  word = 1;
+  EXPECT_THAT(Futex(&word, FUTEX_WAKE_PRIVATE, INT_MAX),
+              SyscallSucceedsWithValue(kWaiters));
+  for (auto& w : waiters) {
+    w->Join();
+    EXPECT_EQ(w->first_result(), 0);
+  }
+}
+
+TEST(FutexTest, WaiterWithATimeoutIsWokenBeforeIt) {
+  std::atomic<uint32_t> word{0}, scratch{0};
+  std::atomic<long> result{-2};
+  std::thread t([&] {
+    struct timespec ts = {60, 0};
+    result = Futex(&word, FUTEX_WAIT_PRIVATE, 0, &ts);
+  });
+  AwaitWaiters(&word, &scratch, 1);
+  EXPECT_THAT(Futex(&word, FUTEX_WAKE_PRIVATE, 1), SyscallSucceedsWithValue(1));
+  t.join();
+  EXPECT_EQ(result.load(), 0);
+}
+
+TEST(FutexTest, PlainWaitRefusesTheRealtimeClockFlag) {
+  // Linux 4.5 allowed it; 5.14 removed it again (a relative timeout on the
+  // realtime clock means nothing), so today it is ENOSYS.
+  std::atomic<uint32_t> word{0};
+  struct timespec ts = {0, 30 * kMillis};
+  EXPECT_THAT(Futex(&word, FUTEX_WAIT_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &ts),
+              SyscallFailsWithErrno(ENOSYS));
+}
+
+TEST(FutexTest, NegativeRequeueCountsAreEinval) {
+  std::atomic<uint32_t> word{0}, target{0};
+  EXPECT_THAT(FutexRequeue(&word, FUTEX_CMP_REQUEUE_PRIVATE, 1,
+                           static_cast<uint32_t>(-1), &target, 0),
+              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(FutexRequeue(&word, FUTEX_CMP_REQUEUE_PRIVATE,
+                           static_cast<uint32_t>(-1), 1, &target, 0),
+              SyscallFailsWithErrno(EINVAL));
+}
+
 TEST(FutexTest, PrivateAndSharedWaitersAreDistinct) {
   std::atomic<uint32_t> word{0}, scratch{0};
   Waiter w(&word, FUTEX_WAIT_PRIVATE);

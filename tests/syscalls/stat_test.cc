@@ -161,6 +161,60 @@ TEST_F(StatTest, FstatOfUnlinkedFileHasNoLinks) {
   EXPECT_EQ(st.st_size, 12);
 }
 
+TEST_F(StatTest, TrailingSlashes) {
+  struct stat st;
+  EXPECT_THAT(stat((file_ + "/").c_str(), &st), SyscallFailsWithErrno(ENOTDIR));
+  EXPECT_THAT(lstat((file_ + "/").c_str(), &st),
+              SyscallFailsWithErrno(ENOTDIR));
+  EXPECT_THAT(stat((dir_.path() + "/").c_str(), &st), SyscallSucceeds());
+  // A trailing slash makes lstat follow a symlink to a directory.
+  const std::string link = dir_.Child("dirlink");
+  ASSERT_THAT(symlink(dir_.c_str(), link.c_str()), SyscallSucceeds());
+  ASSERT_THAT(lstat((link + "/").c_str(), &st), SyscallSucceeds());
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  ASSERT_THAT(lstat(link.c_str(), &st), SyscallSucceeds());
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+TEST(StatRootTest, DotDotOfTheRootIsTheRoot) {
+  struct stat root, up, upup;
+  ASSERT_THAT(stat("/", &root), SyscallSucceeds());
+  ASSERT_THAT(stat("/..", &up), SyscallSucceeds());
+  ASSERT_THAT(stat("/../../..", &upup), SyscallSucceeds());
+  EXPECT_TRUE(S_ISDIR(root.st_mode));
+  EXPECT_EQ(root.st_ino, up.st_ino);
+  EXPECT_EQ(root.st_dev, up.st_dev);
+  EXPECT_EQ(root.st_ino, upup.st_ino);
+  // Repeated slashes are one separator.
+  struct stat slashes;
+  ASSERT_THAT(stat("//tmp///", &slashes), SyscallSucceeds());
+  struct stat tmp;
+  ASSERT_THAT(stat("/tmp", &tmp), SyscallSucceeds());
+  EXPECT_EQ(slashes.st_ino, tmp.st_ino);
+}
+
+TEST_F(StatTest, BlocksCountAllocatedSpace) {
+  const std::string dense = dir_.Child("dense");
+  {
+    FileDescriptor fd = OpenOrThrow(dense, O_CREAT | O_WRONLY, 0644);
+    WriteAll(fd.get(), std::string(1 << 20, 'd'));
+    ASSERT_THAT(fsync(fd.get()), SyscallSucceeds());
+  }
+  struct stat st;
+  ASSERT_THAT(stat(dense.c_str(), &st), SyscallSucceeds());
+  // st_blocks is in 512-byte units whatever st_blksize is.
+  EXPECT_GE(st.st_blocks, (1 << 20) / 512);
+  EXPECT_LT(st.st_blocks, 2 * (1 << 20) / 512);
+  const std::string sparse = dir_.Child("sparse");
+  {
+    FileDescriptor fd = OpenOrThrow(sparse, O_CREAT | O_WRONLY, 0644);
+    ASSERT_THAT(ftruncate(fd.get(), 1 << 20), SyscallSucceeds());
+  }
+  ASSERT_THAT(stat(sparse.c_str(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_size, 1 << 20);
+  EXPECT_EQ(st.st_blocks, 0);
+}
+
 // --- fstatat --------------------------------------------------------------
 
 TEST_F(StatTest, FstatatRelativeToDirfd) {
@@ -205,6 +259,8 @@ TEST_F(StatTest, FstatatSymlinkNofollow) {
 
 TEST_F(StatTest, FstatatUnknownFlagIsEinval) {
   struct stat st;
+  EXPECT_THAT(fstatat(AT_FDCWD, file_.c_str(), &st, AT_NO_AUTOMOUNT),
+              SyscallSucceeds());
   EXPECT_THAT(fstatat(AT_FDCWD, file_.c_str(), &st, 0x80000),
               SyscallFailsWithErrno(EINVAL));
 }
