@@ -248,8 +248,8 @@ TEST(FutexTest, WaiterWithATimeoutIsWokenBeforeIt) {
 }
 
 TEST(FutexTest, PlainWaitRefusesTheRealtimeClockFlag) {
-  // Linux 4.5 allowed it; 5.14 removed it again (a relative timeout on the
-  // realtime clock means nothing), so today it is ENOSYS.
+  // Linux 4.5 allowed it; current kernels refuse it again with ENOSYS
+  // (only the waits that take an absolute deadline accept the flag).
   std::atomic<uint32_t> word{0};
   struct timespec ts = {0, 30 * kMillis};
   EXPECT_THAT(Futex(&word, FUTEX_WAIT_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &ts),
