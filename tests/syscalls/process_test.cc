@@ -172,7 +172,8 @@ pid_t ForkBlockedChild(Pipe& p) {
 
 TEST(WaitTest, StoppedAndContinued) {
   Pipe p = MakePipe();
-  pid_t pid = ForkBlockedChild(p);
+  ScopedChild child(ForkBlockedChild(p));
+  const pid_t pid = child.pid();
   int status;
   ASSERT_THAT(kill(pid, SIGSTOP), SyscallSucceeds());
   ASSERT_THAT(waitpid(pid, &status, WUNTRACED), SyscallSucceedsWithValue(pid));
@@ -185,7 +186,7 @@ TEST(WaitTest, StoppedAndContinued) {
   ASSERT_THAT(waitpid(pid, &status, WCONTINUED), SyscallSucceedsWithValue(pid));
   EXPECT_TRUE(WIFCONTINUED(status));
   p.write_end.reset();
-  EXPECT_THAT(WaitForStatus(pid), ExitedWithCode(0));
+  EXPECT_THAT(child.Wait(), ExitedWithCode(0));
 }
 
 TEST(WaitTest, WnohangReturnsZeroWhileTheChildRuns) {
@@ -262,7 +263,8 @@ TEST(WaitidTest, KilledChild) {
 
 TEST(WaitidTest, StoppedAndContinuedChild) {
   Pipe p = MakePipe();
-  pid_t pid = ForkBlockedChild(p);
+  ScopedChild child(ForkBlockedChild(p));
+  const pid_t pid = child.pid();
   ASSERT_THAT(kill(pid, SIGSTOP), SyscallSucceeds());
   siginfo_t info = {};
   ASSERT_THAT(waitid(P_PID, pid, &info, WSTOPPED), SyscallSucceeds());
@@ -274,7 +276,7 @@ TEST(WaitidTest, StoppedAndContinuedChild) {
   EXPECT_EQ(info.si_code, CLD_CONTINUED);
   EXPECT_EQ(info.si_status, SIGCONT);
   p.write_end.reset();
-  EXPECT_THAT(WaitForStatus(pid), ExitedWithCode(0));
+  EXPECT_THAT(child.Wait(), ExitedWithCode(0));
 }
 
 TEST(WaitidTest, WnohangWithNothingToReport) {

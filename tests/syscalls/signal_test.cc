@@ -870,12 +870,13 @@ TEST(ThreadSignalTest, SigkillEndsAStoppedProcess) {
     }
     _exit(0);
   }
+  ScopedChild child(pid);
   ASSERT_THAT(kill(pid, SIGSTOP), SyscallSucceeds());
   int status;
   ASSERT_THAT(waitpid(pid, &status, WUNTRACED), SyscallSucceedsWithValue(pid));
   ASSERT_TRUE(WIFSTOPPED(status));
   ASSERT_THAT(kill(pid, SIGKILL), SyscallSucceeds());
-  EXPECT_THAT(WaitForStatus(pid), KilledBySignal(SIGKILL));
+  EXPECT_THAT(child.Wait(), KilledBySignal(SIGKILL));
 }
 
 // --- synchronous faults ---------------------------------------------------

@@ -280,6 +280,27 @@ int ForkAndWait(const std::function<void()>& fn);
 // Waits for `pid` (retrying EINTR) and returns its status, -1 on error.
 int WaitForStatus(pid_t pid);
 
+// Owns a child process: unless Wait() reaped it, the destructor SIGKILLs and
+// reaps it, so a failed ASSERT cannot leave a stopped or blocked child.
+class ScopedChild {
+ public:
+  explicit ScopedChild(pid_t pid) : pid_(pid) {}
+  ScopedChild(const ScopedChild&) = delete;
+  ScopedChild& operator=(const ScopedChild&) = delete;
+  ~ScopedChild() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      WaitForStatus(pid_);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  // Reaps the child and returns its wait status.
+  int Wait() { return WaitForStatus(std::exchange(pid_, -1)); }
+
+ private:
+  pid_t pid_;
+};
+
 // In a child: drop to uid/gid 65534 (nobody) with no supplementary groups
 // and no capabilities, when running as root. Exits the child on failure.
 void DropPrivilegesInChild();
