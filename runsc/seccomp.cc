@@ -31,6 +31,10 @@ void OnSigsys(int, siginfo_t* si, void*) {
 
 absl::Status InstallSeccomp(const std::vector<SeccompRule>& rules, bool debug) {
   if (debug) {
+    // backtrace() loads libgcc_s on first use: do it now, while open(2)
+    // is still allowed.
+    void* warm[1];
+    backtrace(warm, 1);
     struct sigaction sa = {};
     sa.sa_sigaction = OnSigsys;
     sa.sa_flags = SA_SIGINFO;

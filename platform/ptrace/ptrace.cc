@@ -352,6 +352,12 @@ bool PtraceAddressSpace::Flush() {
     }
     batch_page_mapped_ = true;
   }
+  if (LogEnabled(LogLevel::kDebug)) {
+    for (const StubOp& op : pending_) {
+      SLOG(kDebug, "ptrace: stub %d via %d: op %d(%#x, %#x, %#x, ..., off %#x)", pid_, t->tid(),
+           static_cast<int>(op.nr), op.a[0], op.a[1], op.a[2], op.a[5]);
+    }
+  }
   auto* page = reinterpret_cast<StubOp*>(p_->memory_file()->Internal(batch_off_));
   const size_t per_batch = kPageSize / sizeof(StubOp);
   for (size_t i = 0; i < pending_.size(); i += per_batch) {

@@ -1,5 +1,6 @@
 #include "sentry/base/host.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,9 @@ std::atomic<int> g_cpus{0};
 void CaptureHostFacts() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   g_cpus.store(n > 0 ? static_cast<int>(n) : 1);
+  // glibc's malloc sizes its arena limit from the CPU count, read from
+  // /sys when the first thread needs a new arena; a fixed limit avoids it.
+  mallopt(M_ARENA_MAX, 4 * g_cpus.load());
   (void)absl::base_internal::NumCPUs();
   // Abseil's Mutex times contention with its cycle clock, whose frequency
   // comes from /sys or /proc/cpuinfo on first use.

@@ -24,23 +24,28 @@ void Task::Run() {
       k_->GroupExit(tg(), SIGKILL);
       continue;
     }
+    uint64_t generation = mm_->generation();
     SwitchResult r = ctx_->Switch(*as, arch_);
     switch (r.reason) {
       case StopReason::kSyscall:
         HandleSyscall();
         break;
       case StopReason::kFault: {
-        FaultOutcome o = mm_->HandleFault(UserAddr(r.fault_addr));
+        FaultOutcome o = mm_->HandleFault(UserAddr(r.fault_addr), generation);
         if (o == FaultOutcome::kHandled) break;
         int code = o == FaultOutcome::kBusErr      ? static_cast<int>(BUS_ADRERR)
                    : o == FaultOutcome::kSegvMapErr ? static_cast<int>(SEGV_MAPERR)
                                                     : static_cast<int>(SEGV_ACCERR);
+        SLOG(kDebug, "task %d: fault at %#x (ip %#llx) -> signal (code %d)", tid_, r.fault_addr,
+             arch_.regs.rip, code);
         siginfo_t si = MakeSigInfo(o == FaultOutcome::kBusErr ? SIGBUS : SIGSEGV, code);
         si.si_addr = reinterpret_cast<void*>(r.fault_addr);
         ForceSignal(si);
         break;
       }
       case StopReason::kSignal:
+        SLOG(kDebug, "task %d: synchronous signal %d (code %d) at ip %#llx", tid_,
+             r.info.si_signo, r.info.si_code, arch_.regs.rip);
         ForceSignal(r.info);
         break;
       case StopReason::kInterrupted:

@@ -22,6 +22,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -103,7 +104,12 @@ class MemoryManager {
   // --- faults ---
   // Handles an application fault at `addr` (access type unknown: the
   // platform does not tell; see the .cc for how it is inferred).
-  FaultOutcome HandleFault(UserAddr addr);
+  // `generation` is what generation() returned before the faulting thread
+  // last entered the application: a fault that another thread's change
+  // has resolved meanwhile is retried, not turned into SIGSEGV.
+  FaultOutcome HandleFault(UserAddr addr, uint64_t generation);
+  // Counts changes to the platform address space's mappings.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // --- copy-in/out (EFAULT semantics) ---
   // Copy as much as possible; returns bytes copied (short on fault).
@@ -222,6 +228,7 @@ class MemoryManager {
 
   Platform* const platform_;
   MemoryFile* const mf_;
+  std::atomic<uint64_t> generation_{0};
   const std::vector<AddrRange> reserved_;
 
   mutable absl::Mutex mu_;

@@ -53,6 +53,9 @@ void MemoryManager::DropPmasLocked(uint64_t start, uint64_t end) {
 }
 
 void MemoryManager::FlushLocked() {
+  // Every change goes through here: bump the generation so a concurrent
+  // fault that it may have resolved is retried (see HandleFault).
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   if (as_ && !as_->Flush()) {
     // Another address space than the caller's (e.g. a parent writing into
     // its fork child): the operations stay queued in the AddressSpace and
@@ -174,7 +177,7 @@ Errno MemoryManager::BreakCowLocked(PmaMap::iterator it, uint64_t addr) {
   return 0;
 }
 
-FaultOutcome MemoryManager::HandleFault(UserAddr fault_addr) {
+FaultOutcome MemoryManager::HandleFault(UserAddr fault_addr, uint64_t generation) {
   uint64_t addr = PageRoundDown(fault_addr.value());
   absl::MutexLock l(&mu_);
   auto vit = FindVmaLocked(addr);
@@ -207,7 +210,15 @@ FaultOutcome MemoryManager::HandleFault(UserAddr fault_addr) {
     MapPmaLocked(pit->first, pit->second, vprot);
   } else if (pit->second.cow && (vprot & PROT_WRITE)) {
     if (BreakCowLocked(pit, addr) != 0) return FaultOutcome::kSegvAccErr;
+  } else if (generation_.load(std::memory_order_acquire) != generation) {
+    // Another thread changed the mappings after this one last entered the
+    // application: the fault may be stale. Retry; a real violation faults
+    // again with nothing changed.
+    return FaultOutcome::kHandled;
   } else {
+    SLOG(kDebug, "mm: access fault at %#x: vma [%#x,%#x) prot %d, pma [%#x,%#x) cow %d mapped %d/%d",
+         fault_addr.value(), vit->first, vit->second.end, vprot, pit->first, pit->second.end,
+         pit->second.cow, pit->second.mapped, pit->second.mapped_prot);
     return FaultOutcome::kSegvAccErr;
   }
   FlushLocked();
