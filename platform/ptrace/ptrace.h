@@ -16,13 +16,12 @@
 #define PLATFORM_PTRACE_PTRACE_H_
 
 #include <atomic>
-#include <deque>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "platform/platform.h"
+#include "platform/ptrace/stub_master.h"
 #include "platform/ptrace/stub_thread.h"
 
 namespace sentry::ptrace_platform {
@@ -97,31 +96,20 @@ class PtraceContext : public Context {
 class PtracePlatform : public Platform {
  public:
   static absl::StatusOr<std::unique_ptr<PtracePlatform>> Create(MemoryFile* mf);
-  ~PtracePlatform() override;
 
   std::string_view Name() const override { return "ptrace"; }
   ErrorOr<std::unique_ptr<AddressSpace>> NewAddressSpace() override;
   std::unique_ptr<Context> NewContext() override { return std::make_unique<PtraceContext>(this); }
-  std::vector<AddrRange> ReservedRanges() const override { return reserved_; }
-  uint64_t VdsoAddress() const override { return vdso_; }
+  std::vector<AddrRange> ReservedRanges() const override { return master_->reserved(); }
+  uint64_t VdsoAddress() const override { return master_->vdso(); }
 
   MemoryFile* memory_file() const { return mf_; }
 
  private:
   explicit PtracePlatform(MemoryFile* mf) : mf_(mf) {}
-  absl::Status Init();
-  void FactoryLoop(pid_t master);
 
   MemoryFile* const mf_;
-  std::vector<AddrRange> reserved_;
-  uint64_t vdso_ = 0;
-
-  absl::Mutex mu_;
-  std::deque<pid_t> pool_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool factory_failed_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread factory_;
-  pid_t master_ = 0;
+  std::unique_ptr<StubMaster> master_;
 };
 
 }  // namespace sentry::ptrace_platform

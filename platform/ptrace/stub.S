@@ -168,6 +168,188 @@ stub_batch:
     dec %r13
     jmp stub_batch
 6:  int3
+
+// ---------------------------------------------------------------------
+// systrap: signal-based interception without ptrace stops.
+//
+// Each stub thread has a "slot": a context page shared with the Sentry
+// (layout in platform/systrap/context.h), an FP page, then its signal
+// stack. Every syscall from outside the stub code raises SIGSYS (seccomp
+// SECCOMP_RET_TRAP); faults raise SIGSEGV and friends. The handler below
+// copies the thread's state into the context page, hands the Sentry the
+// ball (state = 1, futex wake), and executes the Sentry's commands until
+// told to resume, then returns through rt_sigreturn with the registers the
+// Sentry gave it.
+//
+// Context page offsets (must match context.h):
+#define CTX_STATE 0
+#define CTX_CMD 4
+#define CTX_FPSIZE 8
+#define CTX_FPDIRTY 12
+#define CTX_NOPS 16
+#define CTX_RESULT 24
+#define CTX_REMAIN 32
+#define CTX_FSBASE 40
+#define CTX_GSBASE 48
+#define CTX_SPIN 64
+#define CTX_INFO 128
+#define CTX_GREGS 256
+#define CTX_OPS 512
+#define CTX_FP 4096
+#define SLOT_CTX_BYTES 8192
+#define CMD_RESUME 1
+#define CMD_BATCH 2
+#define CMD_EXIT 3
+#define CMD_CLONE 4
+    .globl systrap_handler, systrap_restorer, systrap_boot, systrap_thread_start
+systrap_handler:
+    // rdi = signo, rsi = siginfo, rdx = ucontext; on the slot's signal stack.
+    mov 16(%rdx), %r15            // uc_stack.ss_sp: the signal stack
+    sub $SLOT_CTX_BYTES, %r15     // the context page precedes it
+    mov %rdx, %r14
+    mov %rsi, %r13
+    // A new thread announces itself with ud2 at systrap_boot: no state to
+    // report, just wait for the first command.
+    lea systrap_boot(%rip), %rax
+    cmp %rax, 40+16*8(%r14)       // gregs[REG_RIP]
+    jne 1f
+    movl $0, CTX_INFO(%r15)       // si_signo 0: "ready"
+    jmp 3f
+1:  lea CTX_INFO(%r15), %rdi
+    mov %r13, %rsi
+    mov $128, %ecx
+    rep movsb
+    lea CTX_GREGS(%r15), %rdi
+    lea 40(%r14), %rsi
+    mov $184, %ecx
+    rep movsb
+    rdfsbase %rax
+    mov %rax, CTX_FSBASE(%r15)
+    rdgsbase %rax
+    mov %rax, CTX_GSBASE(%r15)
+    mov 40+184(%r14), %rsi        // uc_mcontext.fpregs
+    test %rsi, %rsi
+    jz 3f
+    lea CTX_FP(%r15), %rdi
+    mov CTX_FPSIZE(%r15), %ecx
+    rep movsb
+3:  // Hand over to the Sentry.
+    movl $1, CTX_STATE(%r15)
+    lea CTX_STATE(%r15), %rdi
+    mov $1, %esi                  // FUTEX_WAKE
+    mov $1, %edx
+    xor %r10d, %r10d
+    mov $202, %eax
+    syscall
+4:  // Wait for a command: spin a while, then sleep on the futex.
+    mov CTX_SPIN(%r15), %rcx
+5:  cmpl $2, CTX_STATE(%r15)
+    je 6f
+    pause
+    dec %rcx
+    jnz 5b
+    lea CTX_STATE(%r15), %rdi
+    xor %esi, %esi                // FUTEX_WAIT while the state is still 1
+    mov $1, %edx
+    xor %r10d, %r10d
+    mov $202, %eax
+    syscall
+    jmp 4b
+6:  mov CTX_CMD(%r15), %eax
+    cmp $CMD_RESUME, %eax
+    je 20f
+    cmp $CMD_BATCH, %eax
+    je 10f
+    cmp $CMD_CLONE, %eax
+    je 30f
+    cmp $CMD_EXIT, %eax
+    je 40f
+    jmp 3b                        // unknown command: report back
+10: // Run the ops in the context page, stop at the first failure.
+    lea CTX_OPS(%r15), %r12
+    mov CTX_NOPS(%r15), %r13
+11: test %r13, %r13
+    jz 12f
+    mov 0(%r12), %rax
+    mov 8(%r12), %rdi
+    mov 16(%r12), %rsi
+    mov 24(%r12), %rdx
+    mov 32(%r12), %r10
+    mov 40(%r12), %r8
+    mov 48(%r12), %r9
+    syscall
+    mov %rax, CTX_RESULT(%r15)
+    cmp $-4095, %rax
+    jae 12f
+    add $56, %r12
+    dec %r13
+    jmp 11b
+12: mov %r13, CTX_REMAIN(%r15)
+    jmp 3b
+20: // Resume: the Sentry's registers go back into the signal frame.
+    lea 40(%r14), %rdi
+    lea CTX_GREGS(%r15), %rsi
+    mov $184, %ecx
+    rep movsb
+    cmpl $0, CTX_FPDIRTY(%r15)
+    je 21f
+    mov 40+184(%r14), %rdi
+    test %rdi, %rdi
+    jz 21f
+    lea CTX_FP(%r15), %rsi
+    mov CTX_FPSIZE(%r15), %ecx
+    rep movsb
+21: mov CTX_FSBASE(%r15), %rax
+    wrfsbase %rax
+    mov CTX_GSBASE(%r15), %rax
+    wrgsbase %rax
+    ret                           // to systrap_restorer
+30: // Clone a thread: ops[0] = clone(flags, stack, 0, 0, 0); the child's
+    // slot address is ops[0].a[5] and ends up in %r12 of the child.
+    lea CTX_OPS(%r15), %rax
+    mov 8(%rax), %rdi
+    mov 16(%rax), %rsi
+    xor %edx, %edx
+    xor %r10d, %r10d
+    xor %r8d, %r8d
+    mov 48(%rax), %r12
+    mov $56, %eax
+    syscall
+    test %rax, %rax
+    jz systrap_thread_start
+    mov %rax, CTX_RESULT(%r15)
+    jmp 3b
+40: // Exit this thread.
+    mov $60, %eax
+    xor %edi, %edi
+    syscall
+    jmp 40b
+systrap_thread_start:
+    // A new thread, on its new stack, %r12 = its slot (context page).
+    // Unblock everything (the parent's handler mask was inherited), take
+    // the slot's signal stack, then announce ourselves with ud2.
+    sub $32, %rsp
+    movq $0, (%rsp)
+    mov $14, %eax                 // rt_sigprocmask(SIG_SETMASK, &zero, NULL, 8)
+    mov $2, %edi
+    mov %rsp, %rsi
+    xor %edx, %edx
+    mov $8, %r10d
+    syscall
+    lea SLOT_CTX_BYTES(%r12), %rax
+    mov %rax, 0(%rsp)             // stack_t.ss_sp
+    movl $0, 8(%rsp)              // ss_flags
+    movq $16384, 16(%rsp)         // ss_size (SLOT_STACK_BYTES)
+    mov $131, %eax                // sigaltstack(&ss, NULL)
+    mov %rsp, %rdi
+    xor %esi, %esi
+    syscall
+systrap_boot:
+    ud2
+systrap_restorer:
+    mov $15, %eax                 // rt_sigreturn
+    syscall
+    ud2
 stub_end:
     .balign 4096
     .section .note.GNU-stack, "", @progbits

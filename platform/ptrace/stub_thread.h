@@ -28,6 +28,8 @@ struct StubLayout {
   uint64_t region_len = 0;
   uint64_t code_start = 0, code_end = 0;
   uint64_t init = 0, park = 0, syscall = 0, clone = 0, batch = 0;
+  // systrap entry points.
+  uint64_t sys_handler = 0, sys_restorer = 0, sys_thread_start = 0;
   uint64_t data_page = 0;   // StubParams during init
   uint64_t batch_page = 0;  // per-address-space op buffer (read-only)
   int memfd = -1;           // the MemoryFile's fd number inside stubs
