@@ -174,6 +174,7 @@ int RunBoot(const BootFlags& b) {
   int status = kernel.WaitForInit();
   SLOG(kDebug, "init exited with status %#x", status);
   fflush(nullptr);
+  if (getenv("SYSTRAP_PROFILE")) exit(ExitCodeOf(status));
   _exit(ExitCodeOf(status));
 }
 

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_format.h"
 #include "runsc/flags.h"
+#include "platform/systrap/systrap.h"
 #include "runsc/runsc.pb.h"
 
 extern char** environ;
@@ -74,8 +75,15 @@ int RunDo(const GlobalFlags& g, const std::vector<std::string>& cmd) {
   if (g.network != "none") {
     Die(absl::StrFormat("--network=%s is not supported yet; only --network=none", g.network));
   }
-  std::string platform = g.platform.empty() ? "ptrace" : g.platform;
-  if (platform != "ptrace") Die(absl::StrFormat("platform %s is not available", platform));
+  std::string platform = g.platform.empty() ? DefaultPlatform() : g.platform;
+  if (platform != "ptrace" && platform != "systrap") {
+    Die(absl::StrFormat("unknown platform %s (ptrace, systrap)", platform));
+  }
+  if (platform == "systrap") {
+    if (auto s = sentry::systrap::SystrapPlatform::Probe(); !s.ok()) {
+      Die(absl::StrFormat("platform systrap is not usable here: %s", std::string(s.message())));
+    }
+  }
 
   BootSpec spec;
   for (const auto& a : cmd) spec.add_argv(a);

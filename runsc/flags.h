@@ -20,6 +20,8 @@ struct GlobalFlags {
 
 // The runsc binary itself (to re-execute as gofer / boot).
 std::string SelfExe();
+// The fastest platform that works on this machine.
+std::string DefaultPlatform();
 
 int RunDo(const GlobalFlags& g, const std::vector<std::string>& cmd);
 

@@ -10,6 +10,7 @@
 #include "CLI/CLI.hpp"
 #include "gofer/seccomp.h"
 #include "absl/strings/str_format.h"
+#include "platform/systrap/systrap.h"
 #include "runsc/flags.h"
 #include "runsc/seccomp.h"
 #include "syscalls/table.h"
@@ -23,6 +24,10 @@ std::string SelfExe() {
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("/proc/self/exe");
   }();
   return path;
+}
+
+std::string DefaultPlatform() {
+  return sentry::systrap::SystrapPlatform::Probe().ok() ? "systrap" : "ptrace";
 }
 
 int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only, int sock_fd,
@@ -51,7 +56,7 @@ int main(int argc, char** argv) {
   GlobalFlags g;
   CLI::App app{"runsc: an OCI runtime that runs containers in a user-space kernel"};
   app.require_subcommand(1);
-  app.add_option("--platform", g.platform, "ptrace (the only one so far)");
+  app.add_option("--platform", g.platform, "systrap or ptrace (default: the fastest that works here)");
   app.add_option("--network", g.network, "none (only loopback-less isolation so far)");
   app.add_flag("--strace", g.strace, "log every syscall of the sandbox");
   app.add_flag("--debug", g.debug, "verbose logging");
@@ -103,7 +108,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::vector<runsc::SeccompRule> rules =
-        runsc::SentryRules(g.platform.empty() ? "ptrace" : g.platform);
+        runsc::SentryRules(g.platform.empty() ? runsc::DefaultPlatform() : g.platform);
     fputs(runsc::FormatAllowlist(rules).c_str(), stdout);
     printf("# %zu host syscalls\n", runsc::CountSyscalls(rules));
     return 0;

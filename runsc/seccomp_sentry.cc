@@ -56,6 +56,7 @@ std::vector<SeccompRule> SentryRules(const std::string& platform) {
       {"ftruncate", {}, "growing the page cache file of a writable gofer file (writable mounts)"},
       {"fsync", {}, "fsync(2) of files on writable gofer mounts"},
       {"sched_getaffinity", {}, "sizing worker pools"},
+      {"sched_setaffinity", {}, "keeping a stub thread and its Sentry thread on chosen CPUs"},
       {"getpid", {}, "the Sentry's own pid (abort, logging)"},
       {"gettid", {}, "logging the host thread"},
       {"tgkill", {{2, kAll, SIGABRT}}, "abort() on a broken Sentry invariant"},
@@ -77,11 +78,14 @@ std::vector<SeccompRule> SentryRules(const std::string& platform) {
   for (unsigned long req : sentry::vfs::HostTtyIoctls()) {
     r.push_back({"ioctl", {{1, kAll, req}}, "terminal requests forwarded to a host tty"});
   }
-  if (platform == "ptrace") {
-    r.push_back({"ptrace", {}, "ptrace platform: running and inspecting stub threads"});
-    r.push_back({"wait4", {}, "ptrace platform: stub thread stops"});
-    r.push_back({"tgkill", {{2, kAll, SIGCHLD}}, "ptrace platform: interrupting a running stub thread"});
-    r.push_back({"kill", {{1, kAll, SIGKILL}}, "ptrace platform: destroying a stub process"});
+  if (platform == "systrap") {
+    r.push_back({"tgkill", {{2, kAll, 0}}, "systrap: checking that a stub thread is still alive"});
+  }
+  if (platform == "ptrace" || platform == "systrap") {
+    r.push_back({"ptrace", {}, "running stub threads (ptrace), setting up new stubs (systrap)"});
+    r.push_back({"wait4", {}, "stub thread stops under ptrace"});
+    r.push_back({"tgkill", {{2, kAll, SIGCHLD}}, "interrupting a running stub thread"});
+    r.push_back({"kill", {{1, kAll, SIGKILL}}, "destroying a stub process"});
   }
   return r;
 }

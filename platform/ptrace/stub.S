@@ -191,6 +191,8 @@ stub_batch:
 #define CTX_REMAIN 32
 #define CTX_FSBASE 40
 #define CTX_GSBASE 48
+#define CTX_STUB_SLEEPING 56
+#define CTX_SENTRY_SLEEPING 60
 #define CTX_SPIN 64
 #define CTX_INFO 128
 #define CTX_GREGS 256
@@ -233,8 +235,12 @@ systrap_handler:
     lea CTX_FP(%r15), %rdi
     mov CTX_FPSIZE(%r15), %ecx
     rep movsb
-3:  // Hand over to the Sentry.
+3:  // Hand over to the Sentry; wake it only if it went to sleep (the
+    // fence pairs with the one in its Wait: one of us sees the other).
     movl $1, CTX_STATE(%r15)
+    mfence
+    cmpl $0, CTX_SENTRY_SLEEPING(%r15)
+    je 4f
     lea CTX_STATE(%r15), %rdi
     mov $1, %esi                  // FUTEX_WAKE
     mov $1, %edx
@@ -248,12 +254,17 @@ systrap_handler:
     pause
     dec %rcx
     jnz 5b
+    movl $1, CTX_STUB_SLEEPING(%r15)
+    mfence
+    cmpl $2, CTX_STATE(%r15)
+    je 7f
     lea CTX_STATE(%r15), %rdi
     xor %esi, %esi                // FUTEX_WAIT while the state is still 1
     mov $1, %edx
     xor %r10d, %r10d
     mov $202, %eax
     syscall
+7:  movl $0, CTX_STUB_SLEEPING(%r15)
     jmp 4b
 6:  mov CTX_CMD(%r15), %eax
     cmp $CMD_RESUME, %eax

@@ -183,8 +183,9 @@ absl::Status StubMaster::Init() {
   l.data_page = base + code_pages;
   l.batch_page = l.data_page + kPageSize;
   l.memfd = mf_->fd();
+  l.slots_base = l.batch_page + kPageSize;
   SetLayout(l);
-  slots_base_ = l.batch_page + kPageSize;
+  slots_base_ = l.slots_base;
 
   reserved_.push_back({base, base + region_len});
   if (vlo != 0) reserved_.push_back({vlo, vhi});

@@ -32,6 +32,7 @@ struct StubLayout {
   uint64_t sys_handler = 0, sys_restorer = 0, sys_thread_start = 0;
   uint64_t data_page = 0;   // StubParams during init
   uint64_t batch_page = 0;  // per-address-space op buffer (read-only)
+  uint64_t slots_base = 0;  // first systrap thread slot
   int memfd = -1;           // the MemoryFile's fd number inside stubs
 };
 const StubLayout& Layout();
