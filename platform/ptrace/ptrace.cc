@@ -1,5 +1,6 @@
 #include "platform/ptrace/ptrace.h"
 
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -166,6 +167,7 @@ bool PtraceContext::EnterAddressSpace(PtraceAddressSpace* as) {
     return false;
   }
   thread_ = StubThread(as->pid(), tid);
+  pinned_cpu_ = -1;
   if (Errno e = thread_.Seize(); e != 0) {
     SLOG(kError, "ptrace: seize %d: %s", tid, strerror(e));
     thread_ = StubThread();
@@ -201,6 +203,17 @@ SwitchResult PtraceContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
   }
   ac.fp_valid = false;  // the app is about to change it
   ac.regs.orig_rax = static_cast<uint64_t>(-1);
+  // Keep the stub thread on our CPU: a ptrace stop then wakes us without
+  // an inter-processor wakeup, which costs tens of microseconds in a VM.
+  if (pin_) {
+    int cpu = sched_getcpu();
+    if (cpu >= 0 && cpu != pinned_cpu_) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      if (sched_setaffinity(thread_.tid(), sizeof(set), &set) == 0) pinned_cpu_ = cpu;
+    }
+  }
   if (!thread_.SetRegs(ac.regs) ||
       ptrace(PTRACE_SYSEMU, thread_.tid(), nullptr, nullptr) != 0) {
     res.reason = StopReason::kDead;

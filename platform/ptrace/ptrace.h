@@ -15,6 +15,8 @@
 #ifndef PLATFORM_PTRACE_PTRACE_H_
 #define PLATFORM_PTRACE_PTRACE_H_
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -89,6 +91,9 @@ class PtraceContext : public Context {
   std::atomic<bool> interrupt_{false};
   // CPU time of stub threads this context used and released.
   uint64_t released_cpu_ns_ = 0;
+  // The CPU the stub thread is pinned to (our own when we last ran it).
+  int pinned_cpu_ = -1;
+  bool pin_ = getenv("PTRACE_NOPIN") == nullptr;
   // Packed (pid << 32 | tid) of the running stub thread, for Interrupt().
   std::atomic<uint64_t> target_{0};
 };
