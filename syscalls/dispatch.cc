@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <bitset>
+#include <new>
 
 #include "absl/strings/str_format.h"
 #include "sentry/base/log.h"
@@ -44,7 +45,15 @@ SysRet Dispatch(Task& t, uint64_t nr, const SyscallArgs& a) {
   if (info == nullptr) {
     LogUnimplementedOnce(nr, nullptr);
   } else if (info->fn != nullptr) {
-    r = info->fn(t, a);
+    // A handler must never let an allocation sized by the application
+    // bring the Sentry down: answer ENOMEM, as Linux would, and log it as
+    // the bug it is.
+    try {
+      r = info->fn(t, a);
+    } catch (const std::bad_alloc&) {
+      SLOG(kError, "%s: allocation failed; returning ENOMEM", info->name);
+      r = SysRet::Err(ENOMEM);
+    }
   } else if (info->support == Support::kError) {
     r = SysRet::Err(info->error);
   } else {

@@ -97,10 +97,17 @@ SysRet Mincore(Task& t, const SyscallArgs& a) {
   uint64_t pages;
   if (!PageRoundUp(len, &pages)) return SysRet::Err(ENOMEM);
   pages /= kPageSize;
-  if (!t.mm()->IsMapped(UserAddr(addr), pages * kPageSize)) return SysRet::Err(ENOMEM);
+  if (addr + pages * kPageSize < addr || !t.mm()->IsMapped(UserAddr(addr), pages * kPageSize)) {
+    return SysRet::Err(ENOMEM);
+  }
   // Every mapped page counts as resident: nothing is ever swapped out.
-  std::vector<uint8_t> v(pages, 1);
-  TRY(t.CopyOutBytes(UserAddr(a[2]), v.data(), v.size()));
+  // Written in chunks: the vector's size must not come from the caller.
+  std::vector<uint8_t> v(std::min<uint64_t>(pages, 4096), 1);
+  for (uint64_t done = 0; done < pages;) {
+    uint64_t n = std::min<uint64_t>(pages - done, v.size());
+    TRY(t.CopyOutBytes(UserAddr(a[2] + done), v.data(), n));
+    done += n;
+  }
   return 0;
 }
 

@@ -15,9 +15,11 @@ std::atomic<int> g_cpus{0};
 void CaptureHostFacts() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   g_cpus.store(n > 0 ? static_cast<int>(n) : 1);
-  // glibc's malloc sizes its arena limit from the CPU count, read from
-  // /sys when the first thread needs a new arena; a fixed limit avoids it.
-  mallopt(M_ARENA_MAX, 4 * g_cpus.load());
+  // glibc's malloc reads host files lazily in two places: the CPU count
+  // (from /sys) when a thread needs a new arena, and
+  // /proc/sys/vm/overcommit_memory when it shrinks a thread arena's heap.
+  // One arena (the main, brk-based one) avoids both.
+  mallopt(M_ARENA_MAX, 1);
   (void)absl::base_internal::NumCPUs();
   // Abseil's Mutex times contention with its cycle clock, whose frequency
   // comes from /sys or /proc/cpuinfo on first use.
