@@ -10,6 +10,7 @@
 #include "fs/sys/sysfs.h"
 #include "sentry/base/host.h"
 #include "fs/overlay/overlay.h"
+#include "fs/pipe/pipe.h"
 #include "fs/tmpfs/tmpfs.h"
 #include "runsc/isolation.h"
 #include "sentry/base/log.h"
@@ -65,6 +66,8 @@ absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofe
     root = sentry::overlay::OverlayRoot(rootfs.get());
   }
   vfs->SetRoot(vfs->NewMount(rootfs, root, 0, overlay ? "overlay" : "rootfs"));
+  // FIFOs on any file system open as pipes.
+  sentry::vfs::RegisterFifoOpener();
   return absl::OkStatus();
 }
 

@@ -87,8 +87,8 @@ int64_t PosArg(uint64_t lo, uint64_t hi) {
 SysRet DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags, uint64_t mode,
               uint32_t resolve) {
   std::string path = TRY_ASSIGN(CopyInPath(t, path_addr));
-  vfs::VirtualDentry start = TRY_ASSIGN(StartDir(t, dirfd, path));
-  if ((flags & __O_TMPFILE) && !(flags & O_DIRECTORY)) return SysRet::Err(EINVAL);
+  vfs::VirtualDentry start =
+      TRY_ASSIGN(StartDir(t, dirfd, path, resolve & (vfs::kBeneath | vfs::kInRoot)));
   auto f = TRY_ASSIGN(t.kernel().vfs()->Open(t.PathCtx(), start, path, static_cast<uint32_t>(flags),
                                              static_cast<uint32_t>(mode & 07777), resolve));
   return InstallFile(t, std::move(f), flags & O_CLOEXEC);
@@ -154,13 +154,18 @@ SysRet Openat2(Task& t, const SyscallArgs& a) {
                                    O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |
                                    __O_TMPFILE | O_SYNC;
   if (how.flags & ~kValidFlags) return SysRet::Err(EINVAL);
+  // openat2 is strict where open(2) silently drops flags: O_PATH allows
+  // only the flags that mean something for it.
+  constexpr uint64_t kPathFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if ((how.flags & O_PATH) && (how.flags & ~kPathFlags)) return SysRet::Err(EINVAL);
   if (how.mode & ~uint64_t{07777}) return SysRet::Err(EINVAL);
-  if (how.mode != 0 && !(how.flags & (O_CREAT | __O_TMPFILE))) return SysRet::Err(EINVAL);
+  // WILL_CREATE: O_CREAT or the kernel's own __O_TMPFILE bit.
+  if (how.mode != 0 && !(how.flags & (O_CREAT | vfs::kOTmpfileBit))) return SysRet::Err(EINVAL);
   constexpr uint64_t kResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
                                 RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
   if (how.resolve & ~kResolve) return SysRet::Err(EINVAL);
   if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return SysRet::Err(EINVAL);
-  if ((how.resolve & RESOLVE_CACHED) && (how.flags & (O_CREAT | O_TRUNC | __O_TMPFILE))) {
+  if ((how.resolve & RESOLVE_CACHED) && (how.flags & (O_CREAT | O_TRUNC | vfs::kOTmpfileBit))) {
     return SysRet::Err(EAGAIN);
   }
   uint32_t r = 0;
@@ -283,7 +288,9 @@ SysRet Fcntl(Task& t, const SyscallArgs& a) {
     case F_SETPIPE_SZ: {
       vfs::Pipe* p = vfs::AsPipe(f.get());
       if (!p) return SysRet::Err(EBADF);
-      return static_cast<int64_t>(TRY_ASSIGN(p->SetCapacity(static_cast<uint32_t>(a[2]))));
+      constexpr int kCapSysResource = 24;
+      return static_cast<int64_t>(TRY_ASSIGN(
+          p->SetCapacity(static_cast<uint32_t>(a[2]), t.creds().HasCap(kCapSysResource))));
     }
     case F_ADD_SEALS:
     case F_GET_SEALS:
@@ -388,7 +395,7 @@ SysRet Fsync(Task& t, const SyscallArgs& a) {
 SysRet Fdatasync(Task& t, const SyscallArgs& a) { return Fsync(t, a); }
 SysRet Sync(Task& t, const SyscallArgs& a) { return 0; }
 SysRet Syncfs(Task& t, const SyscallArgs& a) {
-  TRY_ASSIGN(GetFile(t, static_cast<int>(a[0])));
+  TRY_ASSIGN(GetIOFile(t, static_cast<int>(a[0])));
   return 0;
 }
 

@@ -33,8 +33,10 @@ ErrorOr<vfs::VirtualDentry> ResolveObject(Task& t, int dirfd, uint64_t addr, boo
   return t.kernel().vfs()->Resolve(t.PathCtx(), start, path, follow ? vfs::kFollow : 0u);
 }
 
+// fchmod/fchown: an O_PATH descriptor allows no operation on the file
+// itself (Linux's fdget() refuses it with EBADF).
 ErrorOr<vfs::VirtualDentry> FileObject(Task& t, int fd) {
-  FilePtr f = TRY_ASSIGN(GetFile(t, fd));
+  FilePtr f = TRY_ASSIGN(GetIOFile(t, fd));
   if (!f->vd().ok()) return Err(EBADF);
   return f->vd();
 }

@@ -23,8 +23,8 @@ ErrorOr<std::string> CopyInPath(Task& t, uint64_t addr) {
   return std::move(*s);
 }
 
-ErrorOr<vfs::VirtualDentry> StartDir(Task& t, int dirfd, const std::string& path) {
-  if (!path.empty() && path[0] == '/') return t.fs()->root();
+ErrorOr<vfs::VirtualDentry> StartDir(Task& t, int dirfd, const std::string& path, bool scoped) {
+  if (!scoped && !path.empty() && path[0] == '/') return t.fs()->root();
   if (dirfd == AT_FDCWD) return t.fs()->cwd();
   FilePtr f = TRY_ASSIGN(GetFile(t, dirfd));
   if (!f->vd().ok()) return Err(ENOTDIR);

@@ -32,7 +32,10 @@ ErrorOr<std::string> CopyInPath(Task& t, uint64_t addr);
 // Where an *at() path starts: the cwd for AT_FDCWD, the directory `dirfd`
 // otherwise (ENOTDIR if it is not one). Absolute paths ignore it, but Linux
 // still checks dirfd... only when the path is relative; so do we.
-ErrorOr<vfs::VirtualDentry> StartDir(Task& t, int dirfd, const std::string& path);
+// `scoped` (openat2's RESOLVE_BENEATH / RESOLVE_IN_ROOT): the dirfd is the
+// start, and the root, even for an absolute path.
+ErrorOr<vfs::VirtualDentry> StartDir(Task& t, int dirfd, const std::string& path,
+                                     bool scoped = false);
 // With AT_EMPTY_PATH and an empty path: the object `dirfd` refers to
 // (the cwd for AT_FDCWD).
 ErrorOr<vfs::VirtualDentry> FdDentry(Task& t, int dirfd);

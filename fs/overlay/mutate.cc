@@ -96,6 +96,23 @@ ErrorOr<std::shared_ptr<vfs::Inode>> OverlayInode::CreateSymlink(std::string_vie
   return std::shared_ptr<vfs::Inode>(std::move(c));
 }
 
+ErrorOr<std::shared_ptr<vfs::Inode>> OverlayInode::CreateTmpfile(uint32_t mode, uint32_t uid,
+                                                                 uint32_t gid) {
+  if (!is_dir()) return Err(ENOTDIR);
+  // As overlayfs's ovl_tmpfile: the directory is copied up and the file
+  // made in its upper, where a later linkat() can name it.
+  absl::MutexLock l(&ofs()->mu_);
+  TRY(CopyUpLocked());
+  std::shared_ptr<vfs::Inode> nu = TRY_ASSIGN(upper()->CreateTmpfile(mode, uid, gid));
+  // The overlay file's linkability is the VFS's to decide (O_EXCL); the
+  // upper one only ever gets a name through this overlay.
+  nu->set_linkable(true);
+  vfs::Attr a = TRY_ASSIGN(nu->GetAttr());
+  auto self = std::static_pointer_cast<OverlayInode>(shared_from_this());
+  return std::shared_ptr<vfs::Inode>(
+      std::make_shared<OverlayInode>(ofs(), self, "", std::move(nu), nullptr, S_IFREG, a.ino));
+}
+
 Errno OverlayInode::Link(std::string_view name, const std::shared_ptr<vfs::Inode>& target) {
   auto t = std::dynamic_pointer_cast<OverlayInode>(target);
   if (!t || t->fs() != fs()) return EXDEV;
@@ -107,6 +124,7 @@ Errno OverlayInode::Link(std::string_view name, const std::shared_ptr<vfs::Inode
     TRY(d->Link(name, tu));
     return tu;
   }));
+  tu->set_linkable(false);
   // Both names are one overlay object (it is in the upper now, so its
   // copy-up name no longer matters).
   Remember(name, t);

@@ -7,7 +7,7 @@
 // standard streams are pipes. The Sentry's anonymous files have no inode,
 // so ProxyFor gives each a dentry on a detached internal mount whose inode
 // stands for the open file (Inode::OpensAsProxy), and opening it makes:
-//   - for a pipe, a new end on the same pipe (ProxyPipeEnd);
+//   - for a pipe, a new end on the same pipe;
 //   - for a socket, ENXIO;
 //   - for anything else (host files, eventfds, ...), a file that forwards
 //     to the original, if the requested access is a subset of the
@@ -24,50 +24,6 @@ namespace sentry::proc {
 namespace {
 
 constexpr uint64_t kAnonInodeFsMagic = 0x09041934;
-
-class ProxyPipeEnd : public vfs::FileDescription {
- public:
-  ProxyPipeEnd(std::shared_ptr<vfs::Pipe> p, uint32_t flags)
-      : p_(std::move(p)),
-        read_((flags & O_ACCMODE) != O_WRONLY),
-        write_((flags & O_ACCMODE) != O_RDONLY) {
-    if (read_) p_->AddReader();
-    if (write_) p_->AddWriter();
-  }
-  ~ProxyPipeEnd() override {
-    if (read_) p_->RemoveReader();
-    if (write_) p_->RemoveWriter();
-  }
-  SysRet Read(Task*, IOSequence& dst) override { return p_->Read(dst); }
-  SysRet Write(Task*, IOSequence& src) override { return p_->Write(src); }
-  SysRet PRead(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  SysRet PWrite(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  ErrorOr<int64_t> Seek(int64_t, int) override { return Err(ESPIPE); }
-  bool seekable() const override { return false; }
-  ErrorOr<vfs::Attr> Stat() override { return p_->GetAttr(); }
-  uint32_t Readiness(uint32_t mask) override {
-    uint32_t r = 0;
-    if (read_) r |= p_->Readiness(true, mask);
-    if (write_) r |= p_->Readiness(false, mask);
-    return r;
-  }
-  void EventRegister(Waiter* w, uint32_t mask) override { p_->Register(w, mask); }
-  void EventUnregister(Waiter* w) override { p_->Unregister(w); }
-  std::string AnonName() const override { return absl::StrFormat("pipe:[%d]", p_->ino()); }
-  const std::shared_ptr<vfs::Pipe>& pipe() const { return p_; }
-  SysRet Ioctl(Task* t, uint32_t cmd, uint64_t arg) override {
-    if (cmd == FIONREAD && t != nullptr) {
-      int n = static_cast<int>(read_ ? p_->Queued() : 0);
-      TRY(t->CopyOut(UserPtr<int>(arg), n));
-      return 0;
-    }
-    return SysRet::Err(ENOTTY);
-  }
-
- private:
-  const std::shared_ptr<vfs::Pipe> p_;
-  const bool read_, write_;
-};
 
 // Everything but the status flags goes to the original file.
 class ForwardingFD : public vfs::FileDescription {
@@ -110,9 +66,11 @@ class ProxyInode : public kernfs::KernInode {
   }
   ErrorOr<std::shared_ptr<vfs::FileDescription>> Open(const vfs::OpenOptions& opts) override {
     std::shared_ptr<vfs::Pipe> p = vfs::SharedPipe(f_.get());
-    if (auto* again = dynamic_cast<ProxyPipeEnd*>(f_.get())) p = again->pipe();
     if (p) {
-      return std::shared_ptr<vfs::FileDescription>(std::make_shared<ProxyPipeEnd>(p, opts.flags));
+      // fifo_open on a pipe's own inode: a new end that neither waits for
+      // the other side nor fails without one.
+      uint64_t seen = TRY_ASSIGN(p->OpenEnd(opts.flags, /*is_fifo=*/false, nullptr));
+      return vfs::NewPipeEnd(std::move(p), opts.flags, seen, /*named=*/false);
     }
     vfs::Attr a = TRY_ASSIGN(f_->Stat());
     if (a.type() == S_IFSOCK) return Err(ENXIO);

@@ -66,6 +66,16 @@ ErrorOr<std::shared_ptr<vfs::Inode>> TmpfsDir::CreateSymlink(std::string_view na
   return Insert(name, std::make_shared<TmpfsSymlink>(tfs(), std::string(target), uid, gid));
 }
 
+ErrorOr<std::shared_ptr<vfs::Inode>> TmpfsDir::CreateTmpfile(uint32_t mode, uint32_t uid,
+                                                             uint32_t gid) {
+  if ((mode & S_IFMT) != S_IFREG) return Err(EINVAL);
+  // shmem_tmpfile: a file in no directory, with no link; the directory
+  // itself does not change.
+  auto f = std::make_shared<TmpfsFile>(tfs(), mode, uid, gid);
+  f->SetLinks(0);
+  return std::shared_ptr<vfs::Inode>(std::move(f));
+}
+
 Errno TmpfsDir::Link(std::string_view name, const std::shared_ptr<vfs::Inode>& target) {
   auto t = std::dynamic_pointer_cast<TmpfsInode>(target);
   if (!t || t->fs() != fs()) return EXDEV;
@@ -75,7 +85,9 @@ Errno TmpfsDir::Link(std::string_view name, const std::shared_ptr<vfs::Inode>& t
     if (dead_) return ENOENT;
     if (children_.find(name) != children_.end()) return EEXIST;
     vfs::Attr ta = TRY_ASSIGN(t->GetAttr());
-    if (ta.nlink == 0) return ENOENT;  // an unlinked file cannot come back
+    // An unlinked file cannot come back, unless it is an O_TMPFILE file
+    // still allowed a name (see Inode::linkable).
+    if (ta.nlink == 0 && !t->linkable()) return ENOENT;
     children_.emplace(std::string(name), t);
   }
   t->AdjustLinks(1);

@@ -110,6 +110,8 @@ class TmpfsDir : public TmpfsInode {
   ErrorOr<std::shared_ptr<vfs::Inode>> CreateSymlink(std::string_view name,
                                                      std::string_view target, uint32_t uid,
                                                      uint32_t gid) override;
+  ErrorOr<std::shared_ptr<vfs::Inode>> CreateTmpfile(uint32_t mode, uint32_t uid,
+                                                     uint32_t gid) override;
   Errno Link(std::string_view name, const std::shared_ptr<vfs::Inode>& target) override;
   Errno Unlink(std::string_view name) override;
   Errno Rmdir(std::string_view name) override;

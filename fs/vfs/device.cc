@@ -56,7 +56,8 @@ void SetFifoOpener(FifoOpener fn) {
 }
 
 ErrorOr<std::shared_ptr<FileDescription>> OpenFifo(const std::shared_ptr<Inode>& inode,
-                                                   const VirtualDentry& vd, uint32_t flags) {
+                                                   const VirtualDentry& vd, uint32_t flags,
+                                                   Task* task) {
   std::shared_ptr<const FifoOpener> f;
   {
     Registry& r = Reg();
@@ -64,7 +65,7 @@ ErrorOr<std::shared_ptr<FileDescription>> OpenFifo(const std::shared_ptr<Inode>&
     f = r.fifo;
   }
   if (!f) return Err(ENXIO);
-  return (*f)(inode, vd, flags);
+  return (*f)(inode, vd, flags, task);
 }
 
 }  // namespace sentry::vfs

@@ -34,12 +34,14 @@ ErrorOr<std::shared_ptr<FileDescription>> OpenCharDevice(uint64_t rdev, const Vi
                                                          uint32_t flags);
 
 // The FIFO opener (named pipes). Until one is registered, opening a FIFO
-// fails with ENXIO.
+// fails with ENXIO. `task` is the opener, which a blocking open makes wait
+// for the other end (null: the Sentry itself, which never waits).
 using FifoOpener = std::function<ErrorOr<std::shared_ptr<FileDescription>>(
-    const std::shared_ptr<Inode>& inode, const VirtualDentry& vd, uint32_t flags)>;
+    const std::shared_ptr<Inode>& inode, const VirtualDentry& vd, uint32_t flags, Task* task)>;
 void SetFifoOpener(FifoOpener fn);
 ErrorOr<std::shared_ptr<FileDescription>> OpenFifo(const std::shared_ptr<Inode>& inode,
-                                                   const VirtualDentry& vd, uint32_t flags);
+                                                   const VirtualDentry& vd, uint32_t flags,
+                                                   Task* task);
 
 }  // namespace sentry::vfs
 

@@ -90,7 +90,14 @@ class Inode : public std::enable_shared_from_this<Inode> {
                                                         uint32_t gid) {
     return Err(ENOTDIR);
   }
+  // O_TMPFILE: a regular file with no name (nlink 0) on this directory's
+  // file system. EOPNOTSUPP where the file system has no such files.
+  virtual ErrorOr<std::shared_ptr<Inode>> CreateTmpfile(uint32_t mode, uint32_t uid,
+                                                        uint32_t gid) {
+    return Err(EOPNOTSUPP);
+  }
   // Adds a hard link `name` to `target` (same file system, not a directory).
+  // A target with no links left is ENOENT unless it is linkable().
   virtual Errno Link(std::string_view name, const std::shared_ptr<Inode>& target) { return ENOTDIR; }
   // Removes a non-directory child (EISDIR for a directory).
   virtual Errno Unlink(std::string_view name) { return ENOTDIR; }
@@ -136,6 +143,12 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // of the device and FIFO registries, so the pipe itself is reopened.
   virtual bool OpensAsProxy() const { return false; }
 
+  // Linux's I_LINKABLE: an O_TMPFILE file opened without O_EXCL may get a
+  // name with linkat() although its link count is 0. Set by the VFS when
+  // it creates one, cleared once the file is linked in.
+  bool linkable() const { return linkable_.load(std::memory_order_acquire); }
+  void set_linkable(bool v) { linkable_.store(v, std::memory_order_release); }
+
   // --- extended attributes (default: ENOTSUP / ENODATA) ---
   virtual ErrorOr<std::string> GetXattr(std::string_view name) { return Err(ENOTSUP); }
   virtual Errno SetXattr(std::string_view name, std::string_view value, int flags) { return ENOTSUP; }
@@ -144,6 +157,7 @@ class Inode : public std::enable_shared_from_this<Inode> {
 
  private:
   Filesystem* fs_;
+  std::atomic<bool> linkable_{false};
 };
 
 // A fresh inode number for file systems that make up their own.

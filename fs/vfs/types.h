@@ -11,6 +11,11 @@
 
 namespace sentry::vfs {
 
+// The kernel's __O_TMPFILE bit alone. glibc's __O_TMPFILE also holds
+// O_DIRECTORY (so that O_TMPFILE can be tested as one mask), which makes
+// `flags & __O_TMPFILE` true for any O_DIRECTORY open.
+inline constexpr uint32_t kOTmpfileBit = 020000000;
+
 // Capability numbers (linux/capability.h) the VFS checks.
 inline constexpr int kCapChown = 0;
 inline constexpr int kCapDacOverride = 1;

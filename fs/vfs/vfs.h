@@ -147,8 +147,14 @@ class VFS {
   // Implementation helpers live in the .cc files.
   friend class VfsInternal;
   // Opens `vd` after the checks passed (devices, FIFOs, O_TRUNC).
-  ErrorOr<std::shared_ptr<FileDescription>> OpenChecked(const VirtualDentry& vd, const Attr& a,
+  ErrorOr<std::shared_ptr<FileDescription>> OpenChecked(const PathContext& ctx,
+                                                        const VirtualDentry& vd, const Attr& a,
                                                         uint32_t flags, bool trunc);
+  // open(O_TMPFILE): an unnamed file in the directory `path` names.
+  ErrorOr<std::shared_ptr<FileDescription>> OpenTmpfile(const PathContext& ctx,
+                                                        const VirtualDentry& start,
+                                                        std::string_view path, uint32_t flags,
+                                                        uint32_t mode, uint32_t rflags);
   absl::Mutex tree_mu_;
   absl::Mutex mounts_mu_;
   std::shared_ptr<Mount> root_ ABSL_GUARDED_BY(mounts_mu_);

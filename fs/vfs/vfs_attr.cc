@@ -18,7 +18,9 @@ ErrorOr<std::string> VFS::ReadLink(const PathContext& ctx, const VirtualDentry& 
   }
   // Outside tree_mu_: /proc's links compute their text with PathOf.
   Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
-  if (!a.IsSymlink()) return Err(EINVAL);
+  // do_readlinkat: an empty path (AT_EMPTY_PATH on the dirfd itself) that
+  // is no symlink is ENOENT; a named non-symlink is EINVAL.
+  if (!a.IsSymlink()) return Err(path.empty() ? ENOENT : EINVAL);
   return vd.dentry->inode()->ReadLinkFor(ctx);
 }
 

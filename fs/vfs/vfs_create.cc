@@ -168,8 +168,11 @@ Errno VFS::Link(const PathContext& ctx, const VirtualDentry& old_start, std::str
         TRY(MayCreate(ctx.creds, *dir.dentry, da));
         if (target->fs() != dir.dentry->inode()->fs()) return Err(EXDEV);
         if (ta.IsDir()) return Err(EPERM);
-        if (ta.nlink == 0) return Err(ENOENT);
+        // A file with no name left stays nameless, except an O_TMPFILE file
+        // opened without O_EXCL (vfs_link's I_LINKABLE), and only once.
+        if (ta.nlink == 0 && !target->linkable()) return Err(ENOENT);
         TRY(dir.dentry->inode()->Link(name, target));
+        target->set_linkable(false);
         return target;
       });
 }

@@ -3,6 +3,8 @@
 // open_last_lookups, do_open, may_open).
 #include <sys/mount.h>
 
+#include "absl/strings/str_format.h"
+
 #include "fs/vfs/device.h"
 #include "fs/vfs/vfs_internal.h"
 
@@ -64,10 +66,11 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenAt(const PathContext& ctx,
   TRY(CheckPermission(ctx.creds, a, may));
   if ((may & kMayWrite) && plain && vd.mount->read_only()) return Err(EROFS);
   if ((flags & O_NOATIME) && !OwnerOrCapable(ctx.creds, a)) return Err(EPERM);
-  return OpenChecked(vd, a, flags, trunc && a.IsRegular());
+  return OpenChecked(ctx, vd, a, flags, trunc && a.IsRegular());
 }
 
-ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const VirtualDentry& vd, const Attr& a,
+ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const PathContext& ctx,
+                                                            const VirtualDentry& vd, const Attr& a,
                                                             uint32_t flags, bool trunc) {
   std::shared_ptr<FileDescription> fd;
   // A proxy for an open pipe or host file opens itself: its type says
@@ -78,7 +81,7 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const VirtualDentry& 
       fd = TRY_ASSIGN(OpenCharDevice(a.rdev, vd, flags));
       break;
     case S_IFIFO:
-      fd = TRY_ASSIGN(OpenFifo(vd.dentry->inode(), vd, flags));
+      fd = TRY_ASSIGN(OpenFifo(vd.dentry->inode(), vd, flags, ctx.task));
       break;
     case S_IFBLK:
     case S_IFSOCK:
@@ -101,10 +104,16 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::Open(const PathContext& ctx,
                                                     const VirtualDentry& start,
                                                     std::string_view path, uint32_t flags,
                                                     uint32_t mode, uint32_t resolve) {
-  if ((flags & O_TMPFILE) == O_TMPFILE) return Err(EOPNOTSUPP);
-  if ((flags & O_CREAT) && (flags & O_DIRECTORY)) return Err(EINVAL);
+  // build_open_how / build_open_flags, in their order: O_PATH beats
+  // everything else (O_TMPFILE included), then the flag combinations.
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if ((flags & O_CREAT) && (flags & O_DIRECTORY)) return Err(EINVAL);
   uint32_t rflags = ResolveFlags(resolve);
+  if (flags & kOTmpfileBit) {
+    if (!(flags & O_DIRECTORY)) return Err(EINVAL);
+    if (!(AccModeMay(flags) & kMayWrite)) return Err(EINVAL);
+    return OpenTmpfile(ctx, start, path, flags, mode, rflags);
+  }
   bool follow = !(flags & O_NOFOLLOW);
   VirtualDentry vd;
   bool created = false;
@@ -167,9 +176,39 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::Open(const PathContext& ctx,
   }
   if (created) {
     Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
-    return OpenChecked(vd, a, flags, false);
+    return OpenChecked(ctx, vd, a, flags, false);
   }
   return OpenAt(ctx, vd, flags);
+}
+
+ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenTmpfile(const PathContext& ctx,
+                                                           const VirtualDentry& start,
+                                                           std::string_view path, uint32_t flags,
+                                                           uint32_t mode, uint32_t rflags) {
+  // fs/namei.c do_tmpfile: the directory (symlinks followed unless
+  // O_NOFOLLOW), write access to its mount, then vfs_tmpfile's checks.
+  VirtualDentry dir;
+  {
+    absl::ReaderMutexLock l(&tree_mu_);
+    VfsInternal::Walker w(this, ctx, start, rflags);
+    dir = TRY_ASSIGN(w.Full(start, path, !(flags & O_NOFOLLOW), /*must_be_dir=*/true));
+  }
+  if (dir.mount->read_only()) return Err(EROFS);
+  Attr da = TRY_ASSIGN(dir.dentry->inode()->GetAttr());
+  TRY(CheckPermission(ctx.creds, da, kMayWrite | kMayExec));
+  uint32_t m = (mode & 07777 & ~ctx.umask) | S_IFREG;
+  uint32_t uid, gid;
+  InitOwner(ctx.creds, da, &m, &uid, &gid);
+  std::shared_ptr<Inode> in = TRY_ASSIGN(dir.dentry->inode()->CreateTmpfile(m, uid, gid));
+  if (!(flags & O_EXCL)) in->set_linkable(true);
+  Attr a = TRY_ASSIGN(in->GetAttr());
+  // An unhashed child of the directory, as Linux's d_tmpfile names it:
+  // "#<ino>", shown "(deleted)" by /proc/<pid>/fd.
+  auto d = std::make_shared<Dentry>(in, absl::StrFormat("#%d", a.ino), dir.dentry);
+  VfsInternal::MarkDead(*d);
+  // The new file is opened whatever its mode (may_open with no access
+  // mode to check).
+  return OpenChecked(ctx, VirtualDentry{dir.mount, std::move(d)}, a, flags, false);
 }
 
 }  // namespace sentry::vfs

@@ -21,6 +21,7 @@
 namespace sentry {
 
 inline constexpr uint32_t kEventChildExit = 1u << 28;  // wait4 wakeups
+inline constexpr uint32_t kEventPipeOpen = 1u << 27;   // a FIFO end opened (fifo(7) open waits)
 inline constexpr uint32_t kEventAll = 0xffffffffu;
 
 class Waiter {
