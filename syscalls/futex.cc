@@ -14,10 +14,16 @@ SysRet Futex(Task& t, const SyscallArgs& a) {
   bool realtime = op & FUTEX_CLOCK_REALTIME;
   int cmd = op & FUTEX_CMD_MASK;
   Futexes& fx = t.kernel().futexes();
+  // Only the waits that take an absolute deadline accept a clock choice
+  // (do_futex(); plain FUTEX_WAIT, whose timeout is relative, is ENOSYS
+  // again on current kernels).
+  if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI &&
+      cmd != FUTEX_LOCK_PI2) {
+    return SysRet::Err(ENOSYS);
+  }
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
-      if (cmd == FUTEX_WAIT && realtime) return SysRet::Err(ENOSYS);
       uint32_t bitset = cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : static_cast<uint32_t>(a[5]);
       absl::Time deadline = absl::InfiniteFuture();
       if (a[3] != 0) {

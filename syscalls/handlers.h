@@ -50,10 +50,12 @@ SYSCALL(Clone); SYSCALL(Clone3); SYSCALL(Fork); SYSCALL(Vfork); SYSCALL(Execve);
 SYSCALL(Execveat); SYSCALL(Exit); SYSCALL(ExitGroup); SYSCALL(Wait4); SYSCALL(Waitid);
 SYSCALL(SetTidAddress); SYSCALL(Gettid); SYSCALL(Getpid); SYSCALL(Getppid);
 SYSCALL(SetRobustList); SYSCALL(GetRobustList); SYSCALL(ArchPrctl); SYSCALL(Prctl);
-SYSCALL(SchedYield); SYSCALL(SchedGetaffinity); SYSCALL(SchedSetaffinity);
+SYSCALL(RestartSyscall);
+// sched.cc: scheduling state.
+SYSCALL(SchedYield); SYSCALL(SchedGetaffinity); SYSCALL(SchedSetaffinity); SYSCALL(Getcpu);
 SYSCALL(Getpriority); SYSCALL(Setpriority); SYSCALL(SchedGetscheduler);
 SYSCALL(SchedSetscheduler); SYSCALL(SchedGetparam); SYSCALL(SchedSetparam);
-SYSCALL(SchedGetPriorityMax); SYSCALL(SchedGetPriorityMin); SYSCALL(RestartSyscall);
+SYSCALL(SchedGetPriorityMax); SYSCALL(SchedGetPriorityMin);
 SYSCALL(Rseq);
 
 // signal.cc
@@ -65,6 +67,8 @@ SYSCALL(RtTgsigqueueinfo); SYSCALL(Pause);
 // time.cc
 SYSCALL(ClockGettime); SYSCALL(ClockGetres); SYSCALL(Gettimeofday); SYSCALL(Time);
 SYSCALL(Nanosleep); SYSCALL(ClockNanosleep); SYSCALL(Times); SYSCALL(Getrusage);
+SYSCALL(ClockSettime);
+// itimer.cc
 SYSCALL(Alarm); SYSCALL(Setitimer); SYSCALL(Getitimer);
 
 // identity.cc: credentials, sessions, process groups.
@@ -77,7 +81,6 @@ SYSCALL(Getpgid); SYSCALL(Setpgid); SYSCALL(Getpgrp); SYSCALL(Getsid); SYSCALL(S
 // sys.cc: system information and limits.
 SYSCALL(Uname); SYSCALL(Sethostname); SYSCALL(Setdomainname); SYSCALL(Getrlimit);
 SYSCALL(Setrlimit); SYSCALL(Prlimit64); SYSCALL(Sysinfo); SYSCALL(Getrandom);
-SYSCALL(Getcpu);
 
 // futex.cc
 SYSCALL(Futex);

@@ -29,6 +29,22 @@ void FixCaps(vfs::Credentials& c, uint32_t old_r, uint32_t old_e, uint32_t old_s
 
 bool Keep(uint32_t id) { return id == static_cast<uint32_t>(-1); }
 
+// commit_creds(): a process whose effective or file-system ids change, or
+// that gains capabilities, stops being dumpable (suid_dumpable is 0) and
+// forgets its parent-death signal.
+void Commit(Task& t, const vfs::Credentials& c) {
+  vfs::Credentials old = t.creds();
+  bool gains_caps = (c.cap_permitted & ~old.cap_permitted) || (c.cap_effective & ~old.cap_effective) ||
+                    (c.cap_inheritable & ~old.cap_inheritable);
+  if (c.euid != old.euid || c.egid != old.egid || c.fsuid != old.fsuid || c.fsgid != old.fsgid ||
+      gains_caps) {
+    t.tg()->dumpable.store(0);
+    // A changed identity also drops the parent-death signal.
+    t.pdeath_signal.store(0);
+  }
+  t.SetCreds(c);
+}
+
 SysRet SetResUid(Task& t, uint32_t r, uint32_t e, uint32_t s, bool setreuid) {
   vfs::Credentials c = t.creds();
   bool priv = c.HasCap(kCapSetuid);
@@ -52,7 +68,7 @@ SysRet SetResUid(Task& t, uint32_t r, uint32_t e, uint32_t s, bool setreuid) {
   }
   c.fsuid = c.euid;
   FixCaps(c, or_, oe, os, t.keep_caps);
-  t.SetCreds(c);
+  Commit(t, c);
   return 0;
 }
 
@@ -75,7 +91,7 @@ SysRet SetResGid(Task& t, uint32_t r, uint32_t e, uint32_t s, bool setregid) {
     c.sgid = s;
   }
   c.fsgid = c.egid;
-  t.SetCreds(c);
+  Commit(t, c);
   return 0;
 }
 
@@ -141,7 +157,7 @@ SysRet Setfsuid(Task& t, const SyscallArgs& a) {
   uint32_t old = c.fsuid, v = static_cast<uint32_t>(a[0]);
   if (c.HasCap(kCapSetuid) || v == c.uid || v == c.euid || v == c.suid || v == c.fsuid) {
     c.fsuid = v;
-    t.SetCreds(c);
+    Commit(t, c);
   }
   return old;
 }
@@ -151,7 +167,7 @@ SysRet Setfsgid(Task& t, const SyscallArgs& a) {
   uint32_t old = c.fsgid, v = static_cast<uint32_t>(a[0]);
   if (c.HasCap(kCapSetgid) || v == c.gid || v == c.egid || v == c.sgid || v == c.fsgid) {
     c.fsgid = v;
-    t.SetCreds(c);
+    Commit(t, c);
   }
   return old;
 }
@@ -176,7 +192,7 @@ SysRet Setgroups(Task& t, const SyscallArgs& a) {
   std::vector<uint32_t> g(static_cast<size_t>(size));
   if (size) TRY(t.CopyInBytes(UserAddr(a[1]), g.data(), g.size() * sizeof(uint32_t)));
   c.groups = std::move(g);
-  t.SetCreds(c);
+  Commit(t, c);
   return 0;
 }
 
@@ -238,7 +254,7 @@ SysRet Capset(Task& t, const SyscallArgs& a) {
   c.cap_effective = eff;
   c.cap_permitted = perm;
   c.cap_inheritable = inh;
-  t.SetCreds(c);
+  Commit(t, c);
   return 0;
 }
 
@@ -276,30 +292,33 @@ SysRet Setsid(Task& t, const SyscallArgs& a) {
 SysRet Setpgid(Task& t, const SyscallArgs& a) {
   int32_t pid = static_cast<int32_t>(a[0]);
   int32_t pgid = static_cast<int32_t>(a[1]);
+  // setpgid(): 0 means the caller, a pgid of 0 the target's pid.
+  if (pid == 0) pid = t.tgid();
+  if (pgid == 0) pgid = pid;
   if (pgid < 0) return SysRet::Err(EINVAL);
   Kernel& k = t.kernel();
-  std::shared_ptr<ThreadGroup> target = pid == 0 ? t.tg_ptr() : k.GroupByTgid(pid);
-  if (!target) return SysRet::Err(ESRCH);
   absl::MutexLock l(&k.tasks_mu_);
+  Task* target = k.TaskByTidLocked(pid);
+  if (target == nullptr) return SysRet::Err(ESRCH);
+  ThreadGroup* g = target->tg();
+  if (!target->IsLeader()) return SysRet::Err(EINVAL);
   ThreadGroup* self = t.tg();
-  ThreadGroup* g = target.get();
-  // Only ourselves or one of our children.
-  if (g != self && g->parent != self) return SysRet::Err(ESRCH);
+  if (g->parent == self) {
+    // A child: same session, and not after it exec'd.
+    if (g->pgrp == nullptr || self->pgrp == nullptr ||
+        g->pgrp->session != self->pgrp->session) {
+      return SysRet::Err(EPERM);
+    }
+    if (g->execed) return SysRet::Err(EACCES);
+  } else if (g != self) {
+    return SysRet::Err(ESRCH);
+  }
   if (g->pgrp == nullptr || self->pgrp == nullptr) return SysRet::Err(EPERM);
   Session* sess = self->pgrp->session;
-  if (g != self) {
-    if (g->pgrp->session != sess) return SysRet::Err(EPERM);
-    // A child that already exec'd may not be moved (EACCES): not tracked.
-  }
-  if (g->pgrp->session->sid == g->tgid()) return SysRet::Err(EPERM);  // session leader
-  if (pgid == 0) pgid = g->tgid();
+  if (sess->sid == g->tgid()) return SysRet::Err(EPERM);  // a session leader stays put
   ProcessGroup* pg = k.FindProcessGroupLocked(pgid);
-  if (pg == nullptr) {
-    if (pgid != g->tgid()) return SysRet::Err(EPERM);
-    pg = k.CreateProcessGroupLocked(pgid, sess);
-  } else if (pg->session != sess) {
-    return SysRet::Err(EPERM);
-  }
+  if (pgid != g->tgid() && (pg == nullptr || pg->session != sess)) return SysRet::Err(EPERM);
+  if (pg == nullptr) pg = k.CreateProcessGroupLocked(pgid, sess);
   k.JoinProcessGroupLocked(g, pg);
   return 0;
 }

@@ -254,7 +254,9 @@ SysRet RtSigtimedwait(Task& t, const SyscallArgs& a) {
   absl::Time deadline = absl::InfiniteFuture();
   if (a[2] != 0) deadline = absl::Now() + TRY_ASSIGN(CopyInTimespecDuration(t, a[2]));
   SigSet old = t.signal_mask();
-  // The waited-for signals are unblocked for the duration (real_blocked).
+  // The waited-for signals are unblocked for the duration; the old mask
+  // stays in real_blocked so they are not dropped as ignored meanwhile.
+  t.SetRealBlocked(old);
   t.SetSignalMask(old & ~set);
   siginfo_t si;
   SysRet r = SysRet::Err(EAGAIN);
@@ -277,6 +279,7 @@ SysRet RtSigtimedwait(Task& t, const SyscallArgs& a) {
     }
   }
   t.SetSignalMask(old);
+  t.SetRealBlocked(0);
   if (r.ok() && a[1] != 0) TRY(t.CopyOutBytes(UserAddr(a[1]), &si, sizeof(si)));
   return r;
 }

@@ -52,35 +52,57 @@ SysRet SetName(Task& t, const SyscallArgs& a, bool host) {
 
 SysRet DoPrlimit(Task& t, ThreadGroup* g, int resource, uint64_t new_addr, uint64_t old_addr) {
   if (resource < 0 || resource >= RLIM_NLIMITS) return SysRet::Err(EINVAL);
-  struct rlimit old = g->limits.Get(resource);
+  struct rlimit nl;
   if (new_addr != 0) {
-    struct rlimit nl;
     TRY(t.CopyInBytes(UserAddr(new_addr), &nl, sizeof(nl)));
     if (nl.rlim_cur > nl.rlim_max) return SysRet::Err(EINVAL);
-    if (nl.rlim_max > old.rlim_max && !t.creds().HasCap(kCapSysResource)) return SysRet::Err(EPERM);
     if (resource == RLIMIT_NOFILE && nl.rlim_max > 1048576) return SysRet::Err(EPERM);  // nr_open
+  }
+  struct rlimit old = g->limits.Get(resource);
+  if (new_addr != 0) {
+    if (nl.rlim_max > old.rlim_max && !t.creds().HasCap(kCapSysResource)) return SysRet::Err(EPERM);
     g->limits.Set(resource, nl);
   }
   if (old_addr != 0) TRY(t.CopyOutBytes(UserAddr(old_addr), &old, sizeof(old)));
   return 0;
+}
+
+// check_prlimit_permission(): another process's limits are open to a
+// caller whose real uid and gid match all of the target's, or who has
+// CAP_SYS_RESOURCE.
+bool MayPrlimit(Task& t, Task& target) {
+  if (&target == &t || target.tg() == t.tg()) return true;
+  vfs::Credentials c = t.creds(), tc = target.creds();
+  if (c.uid == tc.uid && c.uid == tc.euid && c.uid == tc.suid && c.gid == tc.gid &&
+      c.gid == tc.egid && c.gid == tc.sgid) {
+    return true;
+  }
+  return c.HasCap(kCapSysResource);
 }
 }  // namespace
 
 SysRet Sethostname(Task& t, const SyscallArgs& a) { return SetName(t, a, true); }
 SysRet Setdomainname(Task& t, const SyscallArgs& a) { return SetName(t, a, false); }
 
+// getrlimit/setrlimit take no null pointer (unlike prlimit64): a null
+// address is EFAULT.
 SysRet Getrlimit(Task& t, const SyscallArgs& a) {
+  if (a[1] == 0 && static_cast<uint32_t>(a[0]) < RLIM_NLIMITS) return SysRet::Err(EFAULT);
   return DoPrlimit(t, t.tg(), static_cast<int>(a[0]), 0, a[1]);
 }
 SysRet Setrlimit(Task& t, const SyscallArgs& a) {
+  if (static_cast<uint32_t>(a[0]) >= RLIM_NLIMITS) return SysRet::Err(EINVAL);
+  if (a[1] == 0) return SysRet::Err(EFAULT);
   return DoPrlimit(t, t.tg(), static_cast<int>(a[0]), a[1], 0);
 }
 SysRet Prlimit64(Task& t, const SyscallArgs& a) {
   int32_t pid = static_cast<int32_t>(a[0]);
+  if (static_cast<uint32_t>(a[1]) >= RLIM_NLIMITS) return SysRet::Err(EINVAL);
   std::shared_ptr<ThreadGroup> g = t.tg_ptr();
   if (pid != 0) {
     auto task = t.kernel().TaskByTid(pid);
     if (!task) return SysRet::Err(ESRCH);
+    if (!MayPrlimit(t, *task)) return SysRet::Err(EPERM);
     g = task->tg_ptr();
   }
   return DoPrlimit(t, g.get(), static_cast<int>(a[1]), a[2], a[3]);
@@ -122,14 +144,6 @@ SysRet Getrandom(Task& t, const SyscallArgs& a) {
     }
   }
   return static_cast<int64_t>(done);
-}
-
-SysRet Getcpu(Task& t, const SyscallArgs& a) {
-  unsigned cpu = static_cast<unsigned>(sched_getcpu());
-  unsigned node = 0;
-  if (a[0] != 0) TRY(t.CopyOut(UserPtr<unsigned>(a[0]), cpu));
-  if (a[1] != 0) TRY(t.CopyOut(UserPtr<unsigned>(a[1]), node));
-  return 0;
 }
 
 }  // namespace sentry::sys

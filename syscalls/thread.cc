@@ -1,5 +1,4 @@
-// Processes and threads: clone, exec, exit, wait, ids, arch_prctl, prctl,
-// scheduling.
+// Processes and threads: clone, exec, exit, wait, ids, arch_prctl, prctl.
 #include <asm/prctl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -22,6 +21,8 @@ namespace {
 SysRet DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
                uint64_t tls) {
   Kernel::CloneArgs ca;
+  // clone(2) takes only the low 32 bits (the newer flags are clone3's).
+  flags &= 0xffffffffu;
   ca.flags = flags & ~uint64_t{CSIGNAL};
   ca.exit_signal = static_cast<int>(flags & CSIGNAL);
   ca.stack = stack;
@@ -81,7 +82,12 @@ SysRet Clone3(Task& t, const SyscallArgs& a) {
   memcpy(&ca, buf.data(), std::min<size_t>(size, sizeof(ca)));
   for (size_t i = sizeof(ca); i < size; i++)
     if (buf[i] != 0) return SysRet::Err(E2BIG);
+  // clone3_args_valid().
+  if (ca.flags & ~(uint64_t{0xffffffff} | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)) {
+    return SysRet::Err(EINVAL);
+  }
   if (ca.flags & CSIGNAL) return SysRet::Err(EINVAL);
+  if ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal != 0) return SysRet::Err(EINVAL);
   if (ca.exit_signal & ~uint64_t{CSIGNAL}) return SysRet::Err(EINVAL);
   if ((ca.stack == 0) != (ca.stack_size == 0)) return SysRet::Err(EINVAL);
   if (ca.set_tid_size != 0 || ca.set_tid != 0) return SysRet::Err(EINVAL);
@@ -286,12 +292,15 @@ SysRet Prctl(Task& t, const SyscallArgs& a) {
       t.pdeath_signal = static_cast<int>(a[1]);
       return 0;
     case PR_GET_PDEATHSIG:
-      TRY(t.CopyOut(UserPtr<int>(a[1]), t.pdeath_signal));
+      TRY(t.CopyOut(UserPtr<int>(a[1]), t.pdeath_signal.load()));
       return 0;
     case PR_GET_DUMPABLE:
-      return 1;
+      return t.tg()->dumpable.load();
     case PR_SET_DUMPABLE:
+      // SUID_DUMP_DISABLE or SUID_DUMP_USER; 2 (root-only dumps) is only
+      // ever set by the kernel.
       if (a[1] > 1) return SysRet::Err(EINVAL);
+      t.tg()->dumpable.store(static_cast<int>(a[1]));
       return 0;
     case PR_SET_NO_NEW_PRIVS:
       if (a[1] != 1 || a[2] || a[3] || a[4]) return SysRet::Err(EINVAL);
@@ -342,100 +351,6 @@ SysRet Prctl(Task& t, const SyscallArgs& a) {
     default:
       return SysRet::Err(EINVAL);
   }
-}
-
-SysRet SchedYield(Task& t, const SyscallArgs& a) {
-  sched_yield();
-  return 0;
-}
-
-SysRet SchedGetaffinity(Task& t, const SyscallArgs& a) {
-  uint64_t len = a[1];
-  int ncpu = HostCpuCount();
-  uint64_t need = ((static_cast<uint64_t>(ncpu) + 63) / 64) * 8;
-  if (len < need || (len & 7)) return SysRet::Err(EINVAL);
-  if (static_cast<int32_t>(a[0]) != 0 && !t.kernel().TaskByTid(static_cast<int32_t>(a[0]))) {
-    return SysRet::Err(ESRCH);
-  }
-  std::vector<uint8_t> mask(need, 0);
-  for (int i = 0; i < ncpu; i++) mask[static_cast<size_t>(i / 8)] |= static_cast<uint8_t>(1 << (i % 8));
-  TRY(t.CopyOutBytes(UserAddr(a[2]), mask.data(), mask.size()));
-  return static_cast<int64_t>(need);
-}
-
-SysRet SchedSetaffinity(Task& t, const SyscallArgs& a) {
-  if (static_cast<int32_t>(a[0]) != 0 && !t.kernel().TaskByTid(static_cast<int32_t>(a[0]))) {
-    return SysRet::Err(ESRCH);
-  }
-  std::vector<uint8_t> mask(std::min<uint64_t>(a[1], 1024));
-  TRY(t.CopyInBytes(UserAddr(a[2]), mask.data(), mask.size()));
-  bool any = false;
-  int ncpu = HostCpuCount();
-  for (int i = 0; i < ncpu && static_cast<size_t>(i / 8) < mask.size(); i++) {
-    if (mask[static_cast<size_t>(i / 8)] & (1 << (i % 8))) any = true;
-  }
-  return any ? 0 : SysRet::Err(EINVAL);
-}
-
-SysRet Getpriority(Task& t, const SyscallArgs& a) {
-  int which = static_cast<int>(a[0]);
-  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) return SysRet::Err(EINVAL);
-  // The syscall returns 20 - nice so the value is never negative.
-  return 20 - t.nice;
-}
-
-SysRet Setpriority(Task& t, const SyscallArgs& a) {
-  int which = static_cast<int>(a[0]);
-  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) return SysRet::Err(EINVAL);
-  int n = std::clamp(static_cast<int>(a[2]), -20, 19);
-  if (n < t.nice && !t.creds().HasCap(23 /* CAP_SYS_NICE */)) return SysRet::Err(EACCES);
-  t.nice = n;
-  return 0;
-}
-
-SysRet SchedGetscheduler(Task& t, const SyscallArgs& a) {
-  if (static_cast<int32_t>(a[0]) < 0) return SysRet::Err(EINVAL);
-  return SCHED_OTHER;
-}
-
-SysRet SchedSetscheduler(Task& t, const SyscallArgs& a) {
-  if (static_cast<int32_t>(a[0]) < 0) return SysRet::Err(EINVAL);
-  int policy = static_cast<int>(a[1]) & ~SCHED_RESET_ON_FORK;
-  struct sched_param p;
-  TRY(t.CopyInBytes(UserAddr(a[2]), &p, sizeof(p)));
-  if (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE) {
-    return p.sched_priority == 0 ? 0 : SysRet::Err(EINVAL);
-  }
-  if (policy == SCHED_FIFO || policy == SCHED_RR) return SysRet::Err(EPERM);
-  return SysRet::Err(EINVAL);
-}
-
-SysRet SchedGetparam(Task& t, const SyscallArgs& a) {
-  if (static_cast<int32_t>(a[0]) < 0 || a[1] == 0) return SysRet::Err(EINVAL);
-  struct sched_param p{};
-  TRY(t.CopyOutBytes(UserAddr(a[1]), &p, sizeof(p)));
-  return 0;
-}
-
-SysRet SchedSetparam(Task& t, const SyscallArgs& a) {
-  if (static_cast<int32_t>(a[0]) < 0 || a[1] == 0) return SysRet::Err(EINVAL);
-  struct sched_param p;
-  TRY(t.CopyInBytes(UserAddr(a[1]), &p, sizeof(p)));
-  return p.sched_priority == 0 ? 0 : SysRet::Err(EINVAL);
-}
-
-SysRet SchedGetPriorityMax(Task& t, const SyscallArgs& a) {
-  int p = static_cast<int>(a[0]);
-  if (p == SCHED_FIFO || p == SCHED_RR) return 99;
-  if (p == SCHED_OTHER || p == SCHED_BATCH || p == SCHED_IDLE || p == SCHED_DEADLINE) return 0;
-  return SysRet::Err(EINVAL);
-}
-
-SysRet SchedGetPriorityMin(Task& t, const SyscallArgs& a) {
-  int p = static_cast<int>(a[0]);
-  if (p == SCHED_FIFO || p == SCHED_RR) return 1;
-  if (p == SCHED_OTHER || p == SCHED_BATCH || p == SCHED_IDLE || p == SCHED_DEADLINE) return 0;
-  return SysRet::Err(EINVAL);
 }
 
 SysRet RestartSyscall(Task& t, const SyscallArgs& a) {

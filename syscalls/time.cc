@@ -1,4 +1,4 @@
-// Clocks, sleeps, interval timers and CPU usage.
+// Clocks, sleeps and CPU usage. Interval timers are in itimer.cc.
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/times.h>
@@ -6,70 +6,30 @@
 
 #include <cstring>
 
+#include "syscalls/clocks.h"
 #include "syscalls/handlers.h"
 #include "syscalls/util.h"
 
 namespace sentry::sys {
 namespace {
 
-uint64_t NsOf(const struct timespec& ts) {
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
+constexpr uint64_t kNsPerSec = 1000000000;
 
 struct timespec TsOf(uint64_t ns) {
-  return {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  return {static_cast<time_t>(ns / kNsPerSec), static_cast<long>(ns % kNsPerSec)};
 }
 
-uint64_t SentryThreadCpuNs() {
+uint64_t NsOf(const struct timespec& ts) {
+  return static_cast<uint64_t>(ts.tv_sec) * kNsPerSec + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+ErrorOr<struct timespec> CopyInValidTimespec(Task& t, uint64_t addr) {
   struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return NsOf(ts);
-}
-
-// CPU time of the calling thread: the application's time in its platform
-// context plus the Sentry's time serving it.
-uint64_t ThreadCpuNs(Task& t) { return t.platform_context()->AppCpuTimeNs() + SentryThreadCpuNs(); }
-
-uint64_t ProcessCpuNs(Task& t) {
-  // Live threads other than the caller are not summed yet: their contexts
-  // belong to other host threads. Dead threads are in the group's totals.
-  return ThreadCpuNs(t) + t.tg()->user_ns + t.tg()->sys_ns;
-}
-
-bool IsHostClock(clockid_t c) {
-  switch (c) {
-    case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
-    case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME:
-    case CLOCK_TAI: case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
-      return true;
-    default:
-      return false;
-  }
-}
-
-ErrorOr<struct timespec> ReadClock(Task& t, clockid_t c) {
-  struct timespec ts;
-  if (IsHostClock(c)) {
-    clockid_t h = c == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME
-                  : c == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : c;
-    clock_gettime(h, &ts);
-    return ts;
-  }
-  if (c == CLOCK_PROCESS_CPUTIME_ID) return TsOf(ProcessCpuNs(t));
-  if (c == CLOCK_THREAD_CPUTIME_ID) return TsOf(ThreadCpuNs(t));
-  if (c < 0) {
-    // Dynamic CPU clocks of another thread/process: only our own are
-    // available for now.
-    int32_t pid = ~(c >> 3);
-    bool thread = c & 4;
-    if ((c & 7) == 7) return Err(EINVAL);  // clock fds are not supported
-    if (pid == 0 || pid == (thread ? t.tid() : t.tgid())) {
-      return TsOf(thread ? ThreadCpuNs(t) : ProcessCpuNs(t));
-    }
-    if (!t.kernel().TaskByTid(pid)) return Err(EINVAL);
+  TRY(t.CopyInBytes(UserAddr(addr), &ts, sizeof(ts)));
+  if (ts.tv_nsec < 0 || ts.tv_nsec >= static_cast<long>(kNsPerSec) || ts.tv_sec < 0) {
     return Err(EINVAL);
   }
-  return Err(EINVAL);
+  return ts;
 }
 
 SysRet SleepUntil(Task& t, absl::Time deadline) {
@@ -93,29 +53,93 @@ SysRet RelativeSleep(Task& t, absl::Time deadline, uint64_t rem_addr) {
   return SysRet::Err(ERESTART_RESTARTBLOCK);
 }
 
-void FillRusage(struct rusage* ru, uint64_t user, uint64_t sys) {
-  memset(ru, 0, sizeof(*ru));
-  ru->ru_utime.tv_sec = static_cast<time_t>(user / 1000000000);
-  ru->ru_utime.tv_usec = static_cast<suseconds_t>(user % 1000000000 / 1000);
-  ru->ru_stime.tv_sec = static_cast<time_t>(sys / 1000000000);
-  ru->ru_stime.tv_usec = static_cast<suseconds_t>(sys % 1000000000 / 1000);
+// clock_nanosleep on a CPU clock (posix_cpu_nsleep()): waits until the
+// clock reaches `target`; the CPU tick keeps the clock's threads sampling.
+SysRet CpuClockSleep(Task& t, const ClockRef& r, uint64_t target, bool abs, uint64_t rem_addr) {
+  std::shared_ptr<ThreadGroup> g = r.thread ? r.thread->tg_ptr() : r.group;
+  CpuTimers::Sleeper s;
+  s.thread = r.thread;
+  s.kind = r.which;
+  s.target_ns = target;
+  s.waiter = &t;
+  g->cpu_timers.AddSleeper(&s);
+  t.kernel().WantCpuTicks(g);
+  bool interrupted = false;
+  for (;;) {
+    uint32_t seq = t.WakeSeq();
+    // Reached: by the clock, or because its threads exited
+    // (CpuTimers::ClockGone).
+    if (g->cpu_timers.Reached(&s) || ReadCpuClock(t, r) >= target) break;
+    if (r.thread ? r.thread->CpuClockStopped() : g->cpu_clock_stopped.load()) break;
+    if (t.Block(seq) == BlockResult::kInterrupted) {
+      interrupted = true;
+      break;
+    }
+  }
+  g->cpu_timers.RemoveSleeper(&s);
+  if (!interrupted) return 0;
+  if (abs) return SysRet::Err(ERESTARTNOHAND);
+  if (rem_addr != 0) {
+    uint64_t now = ReadCpuClock(t, r);
+    struct timespec left = TsOf(target > now ? target - now : 0);
+    TRY(t.CopyOutBytes(UserAddr(rem_addr), &left, sizeof(left)));
+  }
+  t.restart_block = [r, target, rem_addr](Task& task) -> SysRet {
+    return CpuClockSleep(task, r, target, false, rem_addr);
+  };
+  return SysRet::Err(ERESTART_RESTARTBLOCK);
 }
+
+void FillRusage(struct rusage* ru, const CpuTimes& c) {
+  memset(ru, 0, sizeof(*ru));
+  ru->ru_utime.tv_sec = static_cast<time_t>(c.user_ns / kNsPerSec);
+  ru->ru_utime.tv_usec = static_cast<suseconds_t>(c.user_ns % kNsPerSec / 1000);
+  ru->ru_stime.tv_sec = static_cast<time_t>(c.sys_ns / kNsPerSec);
+  ru->ru_stime.tv_usec = static_cast<suseconds_t>(c.sys_ns % kNsPerSec / 1000);
+}
+
+CpuTimes ChildrenCpuTime(ThreadGroup* g) { return {g->child_user_ns.load(), g->child_sys_ns.load()}; }
 
 }  // namespace
 
 SysRet ClockGettime(Task& t, const SyscallArgs& a) {
-  struct timespec ts = TRY_ASSIGN(ReadClock(t, static_cast<clockid_t>(a[0])));
+  ClockRef r = TRY_ASSIGN(ResolveClock(t, static_cast<clockid_t>(a[0]), /*gettime=*/true));
+  struct timespec ts;
+  if (r.cpu) {
+    ts = TsOf(ReadCpuClock(t, r));
+  } else {
+    clock_gettime(r.host, &ts);
+  }
   TRY(t.CopyOutBytes(UserAddr(a[1]), &ts, sizeof(ts)));
   return 0;
 }
 
 SysRet ClockGetres(Task& t, const SyscallArgs& a) {
   clockid_t c = static_cast<clockid_t>(a[0]);
-  TRY_ASSIGN(ReadClock(t, c));
+  ClockRef r = TRY_ASSIGN(ResolveClock(t, c, /*gettime=*/false));
+  // High-resolution clocks: 1 ns. The coarse clocks and the tick-sampled
+  // CPU clocks (PROF, VIRT): one tick.
   struct timespec ts = {0, 1};
-  if (c == CLOCK_REALTIME_COARSE || c == CLOCK_MONOTONIC_COARSE) ts.tv_nsec = 4000000;
+  if (c == CLOCK_REALTIME_COARSE || c == CLOCK_MONOTONIC_COARSE || (r.cpu && !r.sched)) {
+    ts.tv_nsec = static_cast<long>(kCpuTickNs);
+  }
   if (a[1] != 0) TRY(t.CopyOutBytes(UserAddr(a[1]), &ts, sizeof(ts)));
   return 0;
+}
+
+SysRet ClockSettime(Task& t, const SyscallArgs& a) {
+  clockid_t c = static_cast<clockid_t>(a[0]);
+  ClockRef r = TRY_ASSIGN(ResolveClock(t, c, /*gettime=*/false));
+  // Only CLOCK_REALTIME and the CPU clocks have a clock_set at all.
+  if (!r.cpu && c != CLOCK_REALTIME) return SysRet::Err(EINVAL);
+  struct timespec ts;
+  TRY(t.CopyInBytes(UserAddr(a[1]), &ts, sizeof(ts)));
+  if (!r.cpu && (ts.tv_nsec < 0 || ts.tv_nsec >= static_cast<long>(kNsPerSec) || ts.tv_sec < 0)) {
+    return SysRet::Err(EINVAL);
+  }
+  // CPU clocks can never be set; the sandbox never sets the host's clock
+  // (even its root lacks CAP_SYS_TIME on the host).
+  return SysRet::Err(EPERM);
 }
 
 SysRet Gettimeofday(Task& t, const SyscallArgs& a) {
@@ -144,20 +168,30 @@ SysRet Nanosleep(Task& t, const SyscallArgs& a) {
 
 SysRet ClockNanosleep(Task& t, const SyscallArgs& a) {
   clockid_t c = static_cast<clockid_t>(a[0]);
-  uint64_t flags = a[1];
-  if (c == CLOCK_THREAD_CPUTIME_ID) return SysRet::Err(EINVAL);
-  if (!IsHostClock(c) || c == CLOCK_MONOTONIC_RAW || c == CLOCK_REALTIME_COARSE ||
-      c == CLOCK_MONOTONIC_COARSE) {
-    return SysRet::Err(c == CLOCK_PROCESS_CPUTIME_ID ? ENOTSUP : EINVAL);
+  const bool abs = a[1] & TIMER_ABSTIME;
+  // Which clocks have a nanosleep at all (clockid_to_kclock()->nsleep):
+  // EINVAL for no clock, EOPNOTSUPP for a clock without timers.
+  if (c >= 0) {
+    bool known = c <= CLOCK_BOOTTIME_ALARM || c == CLOCK_TAI;
+    if (!known) return SysRet::Err(EINVAL);
+    if (c == CLOCK_THREAD_CPUTIME_ID) return SysRet::Err(EOPNOTSUPP);
+    if (c != CLOCK_PROCESS_CPUTIME_ID && !HostClockCanSleep(c)) return SysRet::Err(EOPNOTSUPP);
+  } else if ((c & 7) == 3) {
+    return SysRet::Err(EOPNOTSUPP);  // a clock fd: dynamic clocks cannot sleep
   }
-  struct timespec ts;
-  TRY(t.CopyInBytes(UserAddr(a[2]), &ts, sizeof(ts)));
-  if (ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000 || ts.tv_sec < 0) return SysRet::Err(EINVAL);
-  if (flags & TIMER_ABSTIME) {
+  struct timespec ts = TRY_ASSIGN(CopyInValidTimespec(t, a[2]));
+  ClockRef r = TRY_ASSIGN(ResolveClock(t, c, /*gettime=*/false));
+  if (r.cpu) {
+    // Sleeping on one's own thread clock could never end.
+    if (r.thread.get() == &t) return SysRet::Err(EINVAL);
+    uint64_t target = NsOf(ts);
+    if (!abs) target += ReadCpuClock(t, r);
+    return CpuClockSleep(t, r, target, abs, abs ? 0 : a[3]);
+  }
+  if (abs) {
     // Deadline on clock c, mapped onto absl's realtime-based clock.
     struct timespec now;
-    clock_gettime(c == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME
-                  : c == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : c, &now);
+    clock_gettime(r.host, &now);
     absl::Duration left = absl::DurationFromTimespec(ts) - absl::DurationFromTimespec(now);
     absl::Time deadline = absl::Now() + std::max(left, absl::ZeroDuration());
     if (SleepUntil(t, deadline).ok()) return 0;
@@ -167,16 +201,18 @@ SysRet ClockNanosleep(Task& t, const SyscallArgs& a) {
 }
 
 SysRet Times(Task& t, const SyscallArgs& a) {
+  constexpr uint64_t kTickNs = 10000000;  // USER_HZ = 100
   if (a[0] != 0) {
-    constexpr uint64_t kTickNs = 10000000;  // USER_HZ = 100
+    CpuTimes self = Kernel::ProcessCpuTime(t, t.tg());
+    CpuTimes children = ChildrenCpuTime(t.tg());
     struct tms b;
-    b.tms_utime = static_cast<clock_t>((t.platform_context()->AppCpuTimeNs() + t.tg()->user_ns) / kTickNs);
-    b.tms_stime = static_cast<clock_t>((SentryThreadCpuNs() + t.tg()->sys_ns) / kTickNs);
-    b.tms_cutime = static_cast<clock_t>(t.tg()->child_user_ns / kTickNs);
-    b.tms_cstime = static_cast<clock_t>(t.tg()->child_sys_ns / kTickNs);
+    b.tms_utime = static_cast<clock_t>(self.user_ns / kTickNs);
+    b.tms_stime = static_cast<clock_t>(self.sys_ns / kTickNs);
+    b.tms_cutime = static_cast<clock_t>(children.user_ns / kTickNs);
+    b.tms_cstime = static_cast<clock_t>(children.sys_ns / kTickNs);
     TRY(t.CopyOutBytes(UserAddr(a[0]), &b, sizeof(b)));
   }
-  return static_cast<int64_t>(t.kernel().UptimeNs() / 10000000);
+  return static_cast<int64_t>(t.kernel().UptimeNs() / kTickNs);
 }
 
 SysRet Getrusage(Task& t, const SyscallArgs& a) {
@@ -184,114 +220,19 @@ SysRet Getrusage(Task& t, const SyscallArgs& a) {
   struct rusage ru;
   switch (who) {
     case RUSAGE_SELF:
-      FillRusage(&ru, t.platform_context()->AppCpuTimeNs() + t.tg()->user_ns,
-                 SentryThreadCpuNs() + t.tg()->sys_ns);
+      FillRusage(&ru, Kernel::ProcessCpuTime(t, t.tg()));
       break;
     case RUSAGE_THREAD:
-      FillRusage(&ru, t.platform_context()->AppCpuTimeNs(), SentryThreadCpuNs());
+      FillRusage(&ru, t.OwnCpuTime());
       break;
     case RUSAGE_CHILDREN:
-      FillRusage(&ru, t.tg()->child_user_ns, t.tg()->child_sys_ns);
+      FillRusage(&ru, ChildrenCpuTime(t.tg()));
       break;
     default:
       return SysRet::Err(EINVAL);
   }
   ru.ru_maxrss = static_cast<long>(t.mm()->ResidentBytes() / 1024);
   TRY(t.CopyOutBytes(UserAddr(a[1]), &ru, sizeof(ru)));
-  return 0;
-}
-
-namespace {
-
-// Arms ITIMER_REAL; returns the old value and interval.
-void ArmRealTimer(Task& t, absl::Duration value, absl::Duration interval, absl::Duration* old_value,
-                  absl::Duration* old_interval) {
-  ThreadGroup* g = t.tg();
-  Kernel* k = &t.kernel();
-  std::shared_ptr<ThreadGroup> keep = t.tg_ptr();
-  absl::MutexLock l(&g->itimer_mu);
-  *old_value = g->itimer_real_id ? k->timers().Remaining(g->itimer_real_id) : absl::ZeroDuration();
-  *old_interval = g->itimer_real_interval;
-  if (g->itimer_real_id) k->timers().Cancel(g->itimer_real_id);
-  g->itimer_real_id = 0;
-  g->itimer_real_interval = interval;
-  if (value <= absl::ZeroDuration()) return;
-  // The timer re-arms itself for periodic intervals.
-  struct Fire {
-    static void Arm(Kernel* k, std::shared_ptr<ThreadGroup> g, absl::Time when)
-        ABSL_EXCLUSIVE_LOCKS_REQUIRED(g->itimer_mu) {
-      std::weak_ptr<ThreadGroup> wg = g;
-      g->itimer_real_id = k->timers().Add(when, [k, wg, when] {
-        auto g = wg.lock();
-        if (!g) return;
-        {
-          absl::MutexLock tl(&k->tasks_mu_);
-          if (!g->zombie) {
-            siginfo_t si = MakeSigInfo(SIGALRM, SI_KERNEL);
-            k->SendSignalLocked(g.get(), nullptr, si);
-          }
-        }
-        absl::MutexLock l(&g->itimer_mu);
-        g->itimer_real_id = 0;
-        if (g->itimer_real_interval > absl::ZeroDuration()) {
-          Arm(k, g, when + g->itimer_real_interval);
-        }
-      });
-    }
-  };
-  Fire::Arm(k, keep, absl::Now() + value);
-}
-
-struct timeval Tv(absl::Duration d) { return absl::ToTimeval(d); }
-
-}  // namespace
-
-SysRet Alarm(Task& t, const SyscallArgs& a) {
-  absl::Duration ov, oi;
-  ArmRealTimer(t, absl::Seconds(static_cast<int64_t>(static_cast<uint32_t>(a[0]))),
-               absl::ZeroDuration(), &ov, &oi);
-  // Remaining seconds, rounded to nearest (at least 1 if any time was left).
-  int64_t s = absl::ToInt64Seconds(ov + absl::Milliseconds(500));
-  if (s == 0 && ov > absl::ZeroDuration()) s = 1;
-  return s;
-}
-
-SysRet Setitimer(Task& t, const SyscallArgs& a) {
-  int which = static_cast<int>(a[0]);
-  if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF) {
-    return SysRet::Err(EINVAL);
-  }
-  struct itimerval nv{};
-  if (a[1] != 0) TRY(t.CopyInBytes(UserAddr(a[1]), &nv, sizeof(nv)));
-  for (const struct timeval& tv : {nv.it_value, nv.it_interval}) {
-    if (tv.tv_usec < 0 || tv.tv_usec >= 1000000 || tv.tv_sec < 0) return SysRet::Err(EINVAL);
-  }
-  struct itimerval ov{};
-  if (which == ITIMER_REAL) {
-    absl::Duration oval, oint;
-    ArmRealTimer(t, absl::DurationFromTimeval(nv.it_value),
-                 absl::DurationFromTimeval(nv.it_interval), &oval, &oint);
-    ov.it_value = Tv(oval);
-    ov.it_interval = Tv(oint);
-  }
-  // ITIMER_VIRTUAL/ITIMER_PROF are accepted but do not fire yet (see table).
-  if (a[2] != 0) TRY(t.CopyOutBytes(UserAddr(a[2]), &ov, sizeof(ov)));
-  return 0;
-}
-
-SysRet Getitimer(Task& t, const SyscallArgs& a) {
-  int which = static_cast<int>(a[0]);
-  if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF) {
-    return SysRet::Err(EINVAL);
-  }
-  struct itimerval v{};
-  if (which == ITIMER_REAL) {
-    ThreadGroup* g = t.tg();
-    absl::MutexLock l(&g->itimer_mu);
-    if (g->itimer_real_id) v.it_value = Tv(t.kernel().timers().Remaining(g->itimer_real_id));
-    v.it_interval = Tv(g->itimer_real_interval);
-  }
-  TRY(t.CopyOutBytes(UserAddr(a[1]), &v, sizeof(v)));
   return 0;
 }
 

@@ -12,12 +12,12 @@ namespace sentry {
 
 ErrorOr<FutexKey> Futexes::KeyFor(MemoryManager* mm, UserAddr addr, bool priv) {
   if (addr.value() % 4 != 0) return Err(EINVAL);
-  if (priv) return FutexKey{mm, addr.value()};
+  if (priv) return FutexKey{mm, addr.value(), false};
   bool shared = false;
   uint64_t off = 0;
   TRY(mm->SharedOffset(addr, &shared, &off));
-  if (!shared) return FutexKey{mm, addr.value()};
-  return FutexKey{nullptr, off};
+  if (!shared) return FutexKey{mm, addr.value(), /*mm_shared=*/true};
+  return FutexKey{nullptr, off, false};
 }
 
 Futexes::Bucket& Futexes::BucketFor(const FutexKey& k) {

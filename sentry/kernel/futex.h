@@ -1,8 +1,11 @@
 // Futexes (futex(2)): wait queues keyed by a memory word.
 //
-// Private futexes (FUTEX_PRIVATE_FLAG, or any futex in a private mapping)
-// are keyed by (MemoryManager, address); futexes in shared mappings by
-// the MemoryFile offset of the word, so processes sharing the page meet.
+// Private futexes (FUTEX_PRIVATE_FLAG) are keyed by (MemoryManager,
+// address). A shared operation on a word in a private mapping is keyed the
+// same way but marked, as Linux marks it (FUT_OFF_MMSHARED): a shared wake
+// never finds a private waiter on the same word, nor the reverse. Futexes
+// in shared mappings are keyed by the MemoryFile offset of the word, so
+// processes sharing the page meet.
 //
 // Lock order: Bucket::mu > MemoryManager::mu_ (the value check copies in
 // with the bucket held, so a wake cannot slip between check and sleep).
@@ -27,7 +30,11 @@ class MemoryManager;
 struct FutexKey {
   const void* mm = nullptr;  // null for shared keys
   uint64_t addr = 0;         // address, or MemoryFile offset for shared keys
-  bool operator==(const FutexKey& o) const { return mm == o.mm && addr == o.addr; }
+  // A shared (non-FUTEX_PRIVATE_FLAG) operation on a private mapping.
+  bool mm_shared = false;
+  bool operator==(const FutexKey& o) const {
+    return mm == o.mm && addr == o.addr && mm_shared == o.mm_shared;
+  }
 };
 
 class Futexes {

@@ -12,21 +12,24 @@ namespace sentry {
 namespace {
 constexpr int32_t kPidMax = 4194304;
 
-uint64_t MonotonicNs() {
+// The sandbox shares the host's clocks (CLOCK_BOOTTIME reads the host's),
+// so its uptime is the host's: sysinfo(2), /proc/uptime and
+// clock_gettime(CLOCK_BOOTTIME) agree, as they do on Linux.
+uint64_t BoottimeNs() {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 }  // namespace
 
 Kernel::Kernel(Platform* p, MemoryFile* mf, vfs::VFS* vfs, KernelOptions opts)
-    : platform_(p), mf_(mf), vfs_(vfs), opts_(std::move(opts)), boot_ns_(MonotonicNs()) {
+    : platform_(p), mf_(mf), vfs_(vfs), opts_(std::move(opts)) {
   hostname_ = opts_.hostname;
 }
 
 Kernel::~Kernel() = default;
 
-uint64_t Kernel::UptimeNs() const { return MonotonicNs() - boot_ns_; }
+uint64_t Kernel::UptimeNs() const { return BoottimeNs(); }
 
 std::string Kernel::hostname() {
   absl::MutexLock l(&uts_mu_);
@@ -76,6 +79,15 @@ std::shared_ptr<ThreadGroup> Kernel::GroupByTgid(int32_t tgid) {
 
 std::vector<std::shared_ptr<ThreadGroup>> Kernel::AllGroups() {
   absl::MutexLock l(&tasks_mu_);
+  return AllGroupsLocked();
+}
+
+Task* Kernel::TaskByTidLocked(int32_t tid) {
+  auto it = tasks_.find(tid);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::shared_ptr<ThreadGroup>> Kernel::AllGroupsLocked() {
   std::vector<std::shared_ptr<ThreadGroup>> out;
   for (auto& [id, g] : groups_) out.push_back(g);
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->tgid() < b->tgid(); });
@@ -145,14 +157,44 @@ absl::Status Kernel::StartInit(const InitSpec& spec) {
     init_->start_ns = UptimeNs();
     Session* s = CreateSessionLocked(1);
     JoinProcessGroupLocked(init_.get(), CreateProcessGroupLocked(1, s));
-    task = std::make_shared<Task>(this, init_, 1);
-    init_->leader = task.get();
-    init_->tasks.push_back(task.get());
+    auto init_task = std::make_shared<Task>(this, init_, 1);
+    init_->leader = init_task.get();
+    init_->tasks.push_back(init_task.get());
     RegisterGroupLocked(init_);
-    RegisterTaskLocked(task);
+    RegisterTaskLocked(init_task);
+    if (!opts_.sentry_init) {
+      main_ = init_;
+      task = init_task;
+    } else {
+      // The Sentry's init never runs: its task only anchors pid 1. It
+      // ignores SIGCHLD, so the orphans it inherits are reaped as they die.
+      init_->kernel_only = true;
+      {
+        absl::MutexLock sl(&init_->sighand->mu);
+        init_->sighand->actions[SIGCHLD].handler = kSigIgn;
+      }
+      init_task->SetComm("init");
+      auto main_pid = AllocPidLocked();
+      SCHECK(main_pid.ok());
+      main_ = std::make_shared<ThreadGroup>(this, *main_pid, std::make_shared<SignalHandlers>());
+      main_->exit_signal = SIGCHLD;
+      main_->start_ns = UptimeNs();
+      main_->parent = init_.get();
+      main_->parent_task = init_task.get();
+      init_->children.push_back(main_.get());
+      JoinProcessGroupLocked(main_.get(), init_->pgrp);
+      task = std::make_shared<Task>(this, main_, *main_pid);
+      main_->leader = task.get();
+      main_->tasks.push_back(task.get());
+      RegisterGroupLocked(main_);
+      RegisterTaskLocked(task);
+    }
     running_threads_++;
   }
-  for (const auto& [r, lim] : spec.rlimits) init_->limits.Set(r, lim);
+  for (const auto& [r, lim] : spec.rlimits) {
+    init_->limits.Set(r, lim);
+    main_->limits.Set(r, lim);
+  }
   task->SetCreds(spec.creds);
   vfs::VirtualDentry root = vfs_->Root();
   vfs::PathContext ctx;
@@ -201,8 +243,8 @@ absl::Status Kernel::StartInit(const InitSpec& spec) {
 int Kernel::WaitForInit() {
   absl::MutexLock l(&tasks_mu_);
   tasks_mu_.Await(absl::Condition(
-      +[](Kernel* k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(k->tasks_mu_) { return k->init_exited_; }, this));
-  // Everything else was killed when init died; give the threads time to
+      +[](Kernel* k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(k->tasks_mu_) { return k->main_exited_; }, this));
+  // Everything else was killed when the command died; give the threads time to
   // unwind so nothing is left when the Sentry exits.
   tasks_mu_.AwaitWithTimeout(
       absl::Condition(
@@ -211,7 +253,7 @@ int Kernel::WaitForInit() {
           },
           this),
       absl::Seconds(5));
-  return init_->wait_status;
+  return main_->wait_status;
 }
 
 }  // namespace sentry

@@ -30,6 +30,12 @@ struct KernelOptions {
   // for `runsc do`, whose command should die from its own signals as it
   // would natively.
   bool protect_init = false;
+  // Pid 1 is the Sentry's own init, a process without application code
+  // that reaps orphans (like `docker run --init`), and the command runs
+  // as pid 2, its child: it has a parent, as it would natively, and dies
+  // from its own signals. Off: the command itself is pid 1 (an OCI
+  // container's entrypoint). The sandbox ends when the command exits.
+  bool sentry_init = true;
   std::string hostname = "sandbox";
 };
 
@@ -57,10 +63,11 @@ class Kernel {
   Timers& timers() { return timers_; }
   const KernelOptions& options() const { return opts_; }
 
-  // Starts pid 1. Errors are for the user (e.g. executable not found).
+  // Starts the command (pid 1, or pid 2 under the Sentry's init). Errors
+  // are for the user (e.g. executable not found).
   absl::Status StartInit(const InitSpec& spec);
-  // Blocks until pid 1 exits, kills what is left, waits for every task
-  // thread, and returns pid 1's wait status.
+  // Blocks until the command exits, kills what is left, waits for every
+  // task thread, and returns the command's wait status.
   int WaitForInit();
 
   // --- the task tree; tasks_mu_ is the outermost kernel lock ---
@@ -69,6 +76,8 @@ class Kernel {
   std::shared_ptr<ThreadGroup> GroupByTgid(int32_t tgid);
   // Every live thread group (for kill(-1), /proc).
   std::vector<std::shared_ptr<ThreadGroup>> AllGroups();
+  std::vector<std::shared_ptr<ThreadGroup>> AllGroupsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  Task* TaskByTidLocked(int32_t tid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   ThreadGroup* init_group() const { return init_.get(); }
 
   // Allocates a pid not in use as a tid, tgid, pgid or sid.
@@ -121,6 +130,8 @@ class Kernel {
   // the new program's; the caller returns kSysRetNoReturnValue.
   Errno Execve(Task& t, const vfs::VirtualDentry& start, const std::string& path,
                std::vector<std::string> argv, std::vector<std::string> envv, uint32_t flags);
+  // execve from a thread other than the leader (task_exec.cc).
+  void TakeOverLeaderLocked(Task& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   // Kills every process but init's (init's own exit, shutdown).
   void KillAllExceptInit();
 
@@ -144,6 +155,15 @@ class Kernel {
   void ReapLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   // Called with tasks_mu_ held when the last task of `g` exited.
   void GroupDeadLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // forget_original_parent() (reparent.cc): the children that `dead` (a
+  // thread of `g` that is exiting) created go to another live thread of
+  // `g`, or, when none is left, to the nearest live subreaper ancestor or
+  // init; each gets its PR_SET_PDEATHSIG signal. `whole_group`: `g` died
+  // and all its children go.
+  void ForgetParentLocked(ThreadGroup* g, Task* dead, bool whole_group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // A thread of `g` that is not exiting, or null.
+  Task* AliveThreadLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
 
   // Called by a task thread when it has fully exited (after the last use
   // of its host resources): lets WaitForInit finish.
@@ -151,8 +171,17 @@ class Kernel {
   // Called when a thread group became a zombie.
   void GroupExited(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
 
-  // Monotonic nanoseconds since the sandbox booted (for /proc/uptime and
-  // start times).
+  // --- CPU time (task_cpu.cc, cpu_tick.cc; see cpu_time.h) ---
+  // The CPU time of process `g` / thread `target` as `reader` sees it:
+  // exact for the reader's own thread, as of their last sample for others.
+  static CpuTimes ProcessCpuTime(Task& reader, ThreadGroup* g);
+  static CpuTimes ThreadCpuTime(Task& reader, Task* target);
+  // Ticks `g`'s running threads (Task::PreemptForTick) until nothing waits
+  // on its CPU time any more. Call after arming one of its CPU timers.
+  void WantCpuTicks(const std::shared_ptr<ThreadGroup>& g);
+
+  // Nanoseconds since boot: the host's CLOCK_BOOTTIME, which the sandbox
+  // shares (for sysinfo, /proc/uptime and start times).
   uint64_t UptimeNs() const;
   std::string hostname();
   void SetHostname(std::string h);
@@ -168,16 +197,27 @@ class Kernel {
   vfs::VFS* const vfs_;
   const KernelOptions opts_;
   Futexes futexes_;
+  // The CPU tick's state; before timers_, whose thread runs the tick and
+  // is joined first when the kernel goes away.
+  void CpuTick();
+  absl::Mutex tick_mu_;
+  std::vector<std::weak_ptr<ThreadGroup>> tick_groups_ ABSL_GUARDED_BY(tick_mu_);
+  bool tick_armed_ ABSL_GUARDED_BY(tick_mu_) = false;
   Timers timers_;
-  uint64_t boot_ns_;
 
   absl::flat_hash_map<int32_t, std::shared_ptr<Task>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   absl::flat_hash_map<int32_t, std::shared_ptr<ThreadGroup>> groups_ ABSL_GUARDED_BY(tasks_mu_);
   absl::flat_hash_map<int32_t, std::unique_ptr<ProcessGroup>> pgroups_ ABSL_GUARDED_BY(tasks_mu_);
   absl::flat_hash_map<int32_t, std::unique_ptr<Session>> sessions_ ABSL_GUARDED_BY(tasks_mu_);
   int32_t last_pid_ ABSL_GUARDED_BY(tasks_mu_) = 0;
+  // SIGCHLD and a wakeup for `g`'s parent about `g`'s death; true if the
+  // parent does not wait for it (the child must be reaped at once).
+  bool NotifyParentOfDeathLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
   std::shared_ptr<ThreadGroup> init_;
-  bool init_exited_ ABSL_GUARDED_BY(tasks_mu_) = false;
+  // The command: init_ itself, or pid 2 under the Sentry's init.
+  std::shared_ptr<ThreadGroup> main_;
+  bool main_exited_ ABSL_GUARDED_BY(tasks_mu_) = false;
   int running_threads_ ABSL_GUARDED_BY(tasks_mu_) = 0;
 
   absl::Mutex uts_mu_;

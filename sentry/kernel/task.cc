@@ -69,6 +69,15 @@ void Task::SetComm(std::string_view name) {
   comm_ = std::string(name.substr(0, 15));
 }
 
+std::vector<uint64_t> Task::cpu_affinity() {
+  absl::MutexLock l(&mu_);
+  return cpu_affinity_;
+}
+void Task::SetCpuAffinity(std::vector<uint64_t> mask) {
+  absl::MutexLock l(&mu_);
+  cpu_affinity_ = std::move(mask);
+}
+
 ErrorOr<std::vector<std::string>> Task::CopyInStringVector(UserAddr a) {
   std::vector<std::string> out;
   if (a.IsNull()) return out;

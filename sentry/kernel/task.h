@@ -8,7 +8,8 @@
 //
 // Files: task.cc (life cycle and run loop), task_block.cc (blocking),
 // task_signal.cc (signal sending/delivery), task_clone.cc, task_exit.cc,
-// task_exec.cc, signal_frame.cc (x86-64 signal frames).
+// task_exec.cc, task_cpu.cc (CPU time), signal_frame.cc (x86-64 signal
+// frames).
 #ifndef SENTRY_KERNEL_TASK_H_
 #define SENTRY_KERNEL_TASK_H_
 
@@ -26,6 +27,7 @@
 #include "sentry/arch/arch.h"
 #include "sentry/base/error.h"
 #include "sentry/base/waiter.h"
+#include "sentry/kernel/cpu_time.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/fs_context.h"
 #include "sentry/kernel/signal_types.h"
@@ -50,7 +52,9 @@ class Task {
   Task(const Task&) = delete;
 
   Kernel& kernel() const { return *k_; }
-  int32_t tid() const { return tid_; }
+  // A thread that execs while not the leader takes over the leader's tid
+  // (Kernel::Execve), so the tid can change once, under tasks_mu_.
+  int32_t tid() const { return tid_.load(std::memory_order_relaxed); }
   ThreadGroup* tg() const { return tg_.get(); }
   const std::shared_ptr<ThreadGroup>& tg_ptr() const { return tg_; }
   int32_t tgid() const { return tg_->tgid(); }
@@ -138,6 +142,9 @@ class Task {
   // --- signals (task_signal.cc) ---
   SigSet signal_mask();  // blocked set
   void SetSignalMask(SigSet m);
+  // rt_sigtimedwait: the mask before the waited-for signals were
+  // unblocked; a signal blocked there is not dropped as ignored meanwhile.
+  void SetRealBlocked(SigSet m);
   // sigsuspend/pselect: a temporary mask restored after the next signal
   // delivery (or on return when none was delivered).
   void SetSavedMask(SigSet old);
@@ -149,6 +156,24 @@ class Task {
   // Sends a synchronous signal caused by this task's own action (faults):
   // unblocks/undoes SIG_IGN like Linux's force_sig_info.
   void ForceSignal(const siginfo_t& info);
+
+  // --- CPU time (task_cpu.cc, see cpu_time.h) ---
+  // Samples this task's CPU time, publishes it, charges the difference to
+  // its thread group and fires the group's CPU timers that are due. Only
+  // the task's own thread calls it.
+  void AccountCpuTime();
+  // Exact CPU time; only from the task's own thread.
+  CpuTimes OwnCpuTime();
+  // As of the task's last sample; from any thread.
+  CpuTimes PublishedCpuTime() const {
+    return {pub_user_ns_.load(std::memory_order_acquire),
+            pub_sys_ns_.load(std::memory_order_acquire)};
+  }
+  // Set at exit once the task's CPU time is final.
+  bool CpuClockStopped() const { return cpu_clock_stopped_.load(std::memory_order_acquire); }
+  // The CPU tick: makes the task leave the application briefly (to sample
+  // its CPU time) if it is running there. Never interrupts a Sentry wait.
+  void PreemptForTick();
 
   // --- syscall restart ---
   // For ERESTART_RESTARTBLOCK: what restart_syscall(2) runs.
@@ -166,12 +191,20 @@ class Task {
   // Exit code as given to exit(2) (wait status form), set when exiting.
   int exit_status = 0;
 
-  // prctl(2) state (only the task itself touches these).
-  int pdeath_signal = 0;
-  bool no_new_privs = false;
+  // prctl(2) state. Only the task itself changes these; other threads may
+  // read them (/proc), hence the atomics.
+  std::atomic<int> pdeath_signal{0};
+  std::atomic<bool> no_new_privs{false};
   bool keep_caps = false;
   uint64_t timer_slack_ns = 50000;
-  int nice = 0;
+  // The nice value (-20..19): per thread, set by setpriority(2) from any
+  // task allowed to.
+  std::atomic<int> nice{0};
+
+  // sched_setaffinity(2): bit i of word i/64 allows CPU i; empty: every
+  // CPU (the default).
+  std::vector<uint64_t> cpu_affinity();
+  void SetCpuAffinity(std::vector<uint64_t> mask);
 
   // Used by the kernel to link everything together.
   absl::Mutex mu_;  // guards mm_/fds_/fs_ pointers for other threads, creds_, comm_
@@ -206,13 +239,14 @@ class Task {
 
   Kernel* const k_;
   std::shared_ptr<ThreadGroup> tg_;
-  const int32_t tid_;
+  std::atomic<int32_t> tid_;
 
   std::shared_ptr<MemoryManager> mm_;
   std::shared_ptr<FDTable> fds_;
   std::shared_ptr<FSContext> fs_;
   vfs::Credentials creds_ ABSL_GUARDED_BY(mu_);
   std::string comm_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> cpu_affinity_ ABSL_GUARDED_BY(mu_);
 
   ArchContext arch_;
   // The internal restart code (ERESTART*) of the syscall just interrupted,
@@ -229,6 +263,7 @@ class Task {
  public:
   SigSet mask_ = 0;
   SigSet saved_mask_ = 0;
+  SigSet real_blocked_ = 0;
   bool has_saved_mask_ = false;
   PendingSignals pending_;
   bool exiting_ = false;  // this task is past the point of no return
@@ -237,6 +272,11 @@ class Task {
 
   std::atomic<uint32_t> wake_seq_{0};
   std::atomic<bool> interrupt_{false};
+  // CPU time as of the last AccountCpuTime, and whether the application
+  // is running (for the CPU tick).
+  std::atomic<uint64_t> pub_user_ns_{0}, pub_sys_ns_{0};
+  std::atomic<bool> in_app_{false};
+  std::atomic<bool> cpu_clock_stopped_{false};
   std::atomic<bool> killed_{false};
   TaskWaiter waiter_{this};
 };

@@ -1,4 +1,5 @@
 // clone(2), fork(2), vfork(2), clone3(2).
+#include <linux/sched.h>  // CLONE_CLEAR_SIGHAND and other clone3-era flags
 #include <sched.h>
 
 #include "sentry/base/log.h"
@@ -23,6 +24,7 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
     return Err(EINVAL);  // init may not create siblings
   }
   if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED)) return Err(EINVAL);
+  if ((f & CLONE_CLEAR_SIGHAND) && (f & CLONE_SIGHAND)) return Err(EINVAL);
   // Namespaces inside the sandbox and pidfds are not implemented yet
   // (see the syscall table); refuse rather than pretend.
   if (f & kNamespaceFlags) return Err(EINVAL);
@@ -56,14 +58,18 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
       tg = parent.tg_ptr();
     } else {
       auto sh = (f & CLONE_SIGHAND) ? ptg->sighand : ptg->sighand->Copy();
+      // Handlers go back to SIG_DFL, ignored signals stay ignored (as at exec).
+      if (f & CLONE_CLEAR_SIGHAND) sh->ResetForExec();
       tg = std::make_shared<ThreadGroup>(this, tid, std::move(sh));
       tg->exit_signal = a.exit_signal;
       ThreadGroup* pp = (f & CLONE_PARENT) ? ptg->parent : ptg;
       tg->parent = pp;
+      tg->parent_task = (f & CLONE_PARENT) ? ptg->parent_task : &parent;
       if (pp) pp->children.push_back(tg.get());
       for (int r = 0; r < RLIM_NLIMITS; r++) tg->limits.Set(r, ptg->limits.Get(r));
       tg->start_ns = UptimeNs();
       tg->oom_score_adj = ptg->oom_score_adj.load();
+      tg->dumpable = ptg->dumpable.load();
       if (ptg->pgrp) JoinProcessGroupLocked(tg.get(), ptg->pgrp);
       RegisterGroupLocked(tg);
     }
@@ -80,6 +86,12 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
   child->SetFS(fs);
   child->SetCreds(parent.creds());
   child->SetComm(parent.comm());
+  // Per-thread state a new task inherits (the death signal does not).
+  child->no_new_privs.store(parent.no_new_privs.load());
+  child->keep_caps = parent.keep_caps;
+  child->timer_slack_ns = parent.timer_slack_ns;
+  child->nice.store(parent.nice.load());
+  child->SetCpuAffinity(parent.cpu_affinity());
   ArchContext& ca = child->arch();
   ca = parent.arch();
   ca.regs.rax = 0;

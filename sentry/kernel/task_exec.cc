@@ -6,6 +6,25 @@
 
 namespace sentry {
 
+// de_thread(): a thread other than the leader that execs becomes the
+// leader and takes its tid (the process id stays), once the old leader
+// has exited; the old leader's task is forgotten and the exec'ing
+// thread's own tid is freed.
+void Kernel::TakeOverLeaderLocked(Task& t) {
+  ThreadGroup* g = t.tg();
+  Task* old = g->leader;
+  const int32_t pid = g->tgid();
+  const int32_t own = t.tid();
+  auto self = tasks_.find(own);
+  SCHECK(self != tasks_.end());
+  std::shared_ptr<Task> keep = self->second;
+  if (old != nullptr) UnregisterTaskLocked(old->tid());
+  UnregisterTaskLocked(own);
+  t.tid_.store(pid, std::memory_order_relaxed);
+  g->leader = &t;
+  RegisterTaskLocked(std::move(keep));
+}
+
 Errno Kernel::Execve(Task& t, const vfs::VirtualDentry& start, const std::string& path,
                      std::vector<std::string> argv, std::vector<std::string> envv,
                      uint32_t flags) {
@@ -41,14 +60,18 @@ Errno Kernel::Execve(Task& t, const vfs::VirtualDentry& start, const std::string
       absl::MutexLock l(&tasks_mu_);
       if (t.tg()->tasks.size() == 1) {
         t.tg()->execer = nullptr;
+        if (!t.IsLeader()) TakeOverLeaderLocked(t);
+        t.tg()->execed = true;
         break;
       }
     }
     // Killable only: exiting threads wake us (Task::Exit wakes the execer).
-    if (t.BlockKillable(seq) == BlockResult::kInterrupted) return ERESTARTNOINTR;
+    if (t.BlockKillable(seq) == BlockResult::kInterrupted) {
+      absl::MutexLock l(&tasks_mu_);
+      t.tg()->execer = nullptr;
+      return ERESTARTNOINTR;
+    }
   }
-  // TODO(issue 3): a non-leader that execs should take over the leader's
-  // tid; today it keeps its own.
 
   t.platform_context()->Release();
   t.SetMM(lr.mm);
@@ -64,6 +87,8 @@ Errno Kernel::Execve(Task& t, const vfs::VirtualDentry& start, const std::string
   }
   t.tg()->sighand->ResetForExec();
   t.altstack() = SignalStack{};
+  t.keep_caps = false;
+  t.tg()->dumpable.store(1);
   t.clear_child_tid = UserAddr();
   t.robust_list = UserAddr();
   t.SetComm(lr.comm);

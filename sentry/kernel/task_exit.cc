@@ -33,7 +33,7 @@ void Kernel::GroupExitLocked(ThreadGroup* g, int status) {
 void Kernel::KillAllExceptInit() {
   absl::MutexLock l(&tasks_mu_);
   for (auto& [tgid, g] : groups_) {
-    if (g.get() != init_.get()) GroupExitLocked(g.get(), SIGKILL);
+    if (g.get() != init_.get() && !g->kernel_only) GroupExitLocked(g.get(), SIGKILL);
   }
 }
 
@@ -52,12 +52,14 @@ void Task::Exit() {
     }
   }
   ctx_->Release();
-  tg_->user_ns += ctx_->AppCpuTimeNs();
+  AccountCpuTime();
   {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    tg_->sys_ns += static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+    CpuTimes final_times = PublishedCpuTime();
+    tg_->user_ns += final_times.user_ns;
+    tg_->sys_ns += final_times.sys_ns;
   }
+  cpu_clock_stopped_.store(true, std::memory_order_release);
+  tg_->cpu_timers.ClockGone(this);
   if (vfork_done) {
     vfork_done->Finish();
     vfork_done.reset();
@@ -81,6 +83,8 @@ void Task::Exit() {
     absl::MutexLock l(&k_->tasks_mu_);
     auto& v = tg_->tasks;
     v.erase(std::remove(v.begin(), v.end(), this), v.end());
+    // The children this thread created find another parent thread.
+    if (!v.empty()) k_->ForgetParentLocked(tg_.get(), this, /*whole_group=*/false);
     if (v.empty()) {
       if (!tg_->exit_status_set) {
         tg_->wait_status = exit_status;
@@ -90,7 +94,7 @@ void Task::Exit() {
     } else if (!IsLeader()) {
       // A non-leader thread is reaped at once; the leader stays a zombie
       // until its whole group is gone.
-      k_->UnregisterTaskLocked(tid_);
+      k_->UnregisterTaskLocked(tid());
     }
     if (tg_->execer != nullptr) tg_->execer->Wake();
   }
@@ -100,38 +104,23 @@ void Task::Exit() {
 
 void Kernel::GroupDeadLocked(ThreadGroup* g) {
   g->zombie = true;
-  // Orphans go to the nearest subreaper ancestor, else to init.
-  ThreadGroup* reaper = init_.get();
-  for (ThreadGroup* a = g->parent; a != nullptr; a = a->parent) {
-    if (a->subreaper && !a->zombie) {
-      reaper = a;
-      break;
-    }
-  }
-  for (ThreadGroup* c : g->children) {
-    if (reaper == g || reaper == nullptr) {
-      c->parent = nullptr;
-      continue;
-    }
-    c->parent = reaper;
-    reaper->children.push_back(c);
-    if (c->zombie) reaper->child_events.Notify(kEventChildExit);
-  }
-  if (reaper != g && reaper != nullptr && !g->children.empty()) {
-    reaper->child_events.Notify(kEventChildExit);
-  }
-  g->children.clear();
+  g->cpu_clock_stopped.store(true, std::memory_order_release);
+  g->cpu_timers.ClockGone(nullptr);
+  ForgetParentLocked(g, nullptr, /*whole_group=*/true);
 
-  if (g == init_.get()) {
-    init_exited_ = true;
-    // Like the death of a pid namespace's init: everyone else dies.
+  if (g == main_.get()) {
+    main_exited_ = true;
+    // Like the death of a pid namespace's init: everyone else dies (the
+    // Sentry's own init stays until the kernel goes).
     for (auto& [tgid, other] : groups_) {
-      if (other.get() != g) GroupExitLocked(other.get(), SIGKILL);
+      if (other.get() != g && !other->kernel_only) GroupExitLocked(other.get(), SIGKILL);
     }
   }
+  if (g->parent != nullptr && NotifyParentOfDeathLocked(g)) ReapLocked(g);
+}
 
+bool Kernel::NotifyParentOfDeathLocked(ThreadGroup* g) {
   ThreadGroup* p = g->parent;
-  if (p == nullptr) return;
   // Does the parent want to hear about it, or is the child auto-reaped?
   bool autoreap = false;
   {
@@ -146,11 +135,15 @@ void Kernel::GroupDeadLocked(ThreadGroup* g) {
                                                : WCOREDUMP(st) ? CLD_DUMPED
                                                                : CLD_KILLED);
     si.si_pid = g->tgid();
+    si.si_uid = g->leader ? g->leader->creds().uid : 0;
     si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+    // In clock ticks (USER_HZ), like times(2).
+    si.si_utime = static_cast<clock_t>(g->user_ns / 10000000);
+    si.si_stime = static_cast<clock_t>(g->sys_ns / 10000000);
     SendSignalLocked(p, nullptr, si);
   }
   p->child_events.Notify(kEventChildExit);
-  if (autoreap) ReapLocked(g);
+  return autoreap;
 }
 
 void Kernel::ReapLocked(ThreadGroup* g) {
@@ -182,6 +175,8 @@ ErrorOr<Kernel::WaitResult> Kernel::Wait(Task& t, const WaitOptions& o) {
         bool match = o.id_type == P_ALL || (o.id_type == P_PID && c->tgid() == o.id) ||
                      (o.id_type == P_PGID && c->pgrp && c->pgrp->pgid == o.id);
         if (!match) continue;
+        // __WNOTHREAD: only the children of the calling thread.
+        if ((o.options & __WNOTHREAD) && c->parent_task != &t) continue;
         // __WCLONE/__WALL distinctions: children with a non-SIGCHLD exit
         // signal are "clone" children; plain wait4 skips them.
         bool clone_child = c->exit_signal != SIGCHLD;

@@ -10,7 +10,7 @@ namespace sentry {
 
 void Task::Run() {
   if (!child_settid.IsNull()) {
-    int32_t tid = tid_;
+    int32_t tid = this->tid();
     (void)mm_->CopyOut(child_settid, &tid, sizeof(tid));
     child_settid = UserAddr();
   }
@@ -20,12 +20,15 @@ void Task::Run() {
     }
     auto as = mm_->GetAddressSpace();
     if (!as.ok()) {
-      SLOG(kWarning, "task %d: no address space: %s", tid_, strerror(as.error()));
+      SLOG(kWarning, "task %d: no address space: %s", tid(), strerror(as.error()));
       k_->GroupExit(tg(), SIGKILL);
       continue;
     }
     uint64_t generation = mm_->generation();
+    in_app_.store(true, std::memory_order_release);
     SwitchResult r = ctx_->Switch(*as, arch_);
+    in_app_.store(false, std::memory_order_release);
+    AccountCpuTime();
     switch (r.reason) {
       case StopReason::kSyscall:
         HandleSyscall();
@@ -36,7 +39,7 @@ void Task::Run() {
         int code = o == FaultOutcome::kBusErr      ? static_cast<int>(BUS_ADRERR)
                    : o == FaultOutcome::kSegvMapErr ? static_cast<int>(SEGV_MAPERR)
                                                     : static_cast<int>(SEGV_ACCERR);
-        SLOG(kDebug, "task %d: fault at %#x (ip %#llx) -> signal (code %d)", tid_, r.fault_addr,
+        SLOG(kDebug, "task %d: fault at %#x (ip %#llx) -> signal (code %d)", tid(), r.fault_addr,
              arch_.regs.rip, code);
         siginfo_t si = MakeSigInfo(o == FaultOutcome::kBusErr ? SIGBUS : SIGSEGV, code);
         si.si_addr = reinterpret_cast<void*>(r.fault_addr);
@@ -44,14 +47,14 @@ void Task::Run() {
         break;
       }
       case StopReason::kSignal:
-        SLOG(kDebug, "task %d: synchronous signal %d (code %d) at ip %#llx", tid_,
+        SLOG(kDebug, "task %d: synchronous signal %d (code %d) at ip %#llx", tid(),
              r.info.si_signo, r.info.si_code, arch_.regs.rip);
         ForceSignal(r.info);
         break;
       case StopReason::kInterrupted:
         break;
       case StopReason::kDead:
-        SLOG(kWarning, "task %d: platform lost the thread; killing the process", tid_);
+        SLOG(kWarning, "task %d: platform lost the thread; killing the process", tid());
         k_->GroupExit(tg(), SIGKILL);
         break;
     }

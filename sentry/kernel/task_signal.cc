@@ -36,7 +36,7 @@ bool Kernel::SignalIgnoredLocked(ThreadGroup* g, int sig) {
 
 void Kernel::SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& info) {
   const int sig = info.si_signo;
-  if (g->zombie) return;
+  if (g->zombie || g->kernel_only) return;
   if (sig == SIGKILL) {
     GroupExitLocked(g, SIGKILL);
     return;
@@ -59,7 +59,12 @@ void Kernel::SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& inf
       for (Task* t : g->tasks) t->pending_.Discard(SIGCONT);
     }
     const KSigaction& a = sh->actions[static_cast<size_t>(sig)];
-    bool blocked = target ? (target->mask_ & SigBit(sig)) != 0 : false;
+    // sig_ignored(): a signal blocked by the task it is sent through (the
+    // target thread, or for a process the thread its pid names) is kept:
+    // the handler may change before it is unblocked. sigtimedwait's
+    // temporarily unblocked signals count as blocked (real_blocked).
+    Task* via = target != nullptr ? target : g->leader;
+    bool blocked = via != nullptr && ((via->mask_ | via->real_blocked_) & SigBit(sig)) != 0;
     bool ignored = a.handler == kSigIgn ||
                    (a.handler == kSigDfl && (DefaultActionOf(sig) == DefaultAction::kIgnore ||
                                              DefaultActionOf(sig) == DefaultAction::kCont));
@@ -135,6 +140,11 @@ void Task::SetSignalMask(SigSet m) {
   mask_ = m;
   // Unblocking may make a pending signal deliverable now.
   if ((pending_.set() | tg_->shared_pending.set()) & ~mask_) interrupt_.store(true);
+}
+
+void Task::SetRealBlocked(SigSet m) {
+  absl::MutexLock l(&tg_->sighand->mu);
+  real_blocked_ = m;
 }
 
 void Task::SetSavedMask(SigSet old) {
@@ -231,7 +241,7 @@ bool Task::ProcessPendingWork() {
     }
     if (SetupSignalFrame(info, act, old_mask) != 0) {
       // No room for the frame: Linux kills the process with SIGSEGV.
-      SLOG(kDebug, "task %d: cannot build a frame for signal %d", tid_, info.si_signo);
+      SLOG(kDebug, "task %d: cannot build a frame for signal %d", tid(), info.si_signo);
       k_->GroupExit(tg_.get(), SIGSEGV);
       return false;
     }

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sentry/base/waiter.h"
+#include "sentry/kernel/cpu_time.h"
 #include "sentry/kernel/signal_types.h"
 
 namespace sentry {
@@ -89,6 +90,11 @@ class ThreadGroup {
   std::vector<Task*> tasks;       // live (not yet exited) tasks
   Task* leader = nullptr;
   ThreadGroup* parent = nullptr;  // reparented to init when it dies
+  // The thread of `parent` that is this process's parent (Linux's
+  // real_parent): the one that created it, until it exits and hands its
+  // children to another thread or process (Kernel::ForgetParentLocked).
+  // PR_SET_PDEATHSIG fires when it changes.
+  Task* parent_task = nullptr;
   std::vector<ThreadGroup*> children;
   ProcessGroup* pgrp = nullptr;
   std::shared_ptr<SignalHandlers> sighand;
@@ -97,12 +103,16 @@ class ThreadGroup {
   int wait_status = 0;            // wait(2) status once exiting/zombie
   bool exit_status_set = false;   // a group exit fixed wait_status
   bool subreaper = false;
+  bool execed = false;            // the process called execve (setpgid's EACCES)
   // Stop/continue events not yet consumed by wait (WUNTRACED/WCONTINUED).
   bool stop_event = false;
   int stop_signal = 0;
   bool continue_event = false;
   // The process is running execve's "kill other threads" phase.
   Task* execer = nullptr;
+  // The Sentry's own init (KernelOptions::sentry_init): no application
+  // code runs in it and no signal reaches it.
+  bool kernel_only = false;
 
   // --- guarded by sighand->mu ---
   PendingSignals shared_pending;
@@ -112,12 +122,24 @@ class ThreadGroup {
   // Anything may wait here for changes of this group's children.
   WaitQueue child_events;
   Limits limits;
-  std::atomic<uint64_t> user_ns{0}, sys_ns{0};          // CPU time of live+dead threads
+  // CPU time of the threads that have exited.
+  std::atomic<uint64_t> user_ns{0}, sys_ns{0};
+  // CPU time of all threads: exited ones in full, live ones up to their
+  // last sample (Task::AccountCpuTime).
+  std::atomic<uint64_t> cpu_user_ns{0}, cpu_sys_ns{0};
+  CpuTimes CpuTime() const { return {cpu_user_ns.load(), cpu_sys_ns.load()}; }
+  // ITIMER_VIRTUAL, ITIMER_PROF and sleepers on this process's CPU clocks.
+  CpuTimers cpu_timers;
+  // Set when the last thread exited: the process clocks stopped.
+  std::atomic<bool> cpu_clock_stopped{false};
   std::atomic<uint64_t> child_user_ns{0}, child_sys_ns{0};
   std::atomic<uint64_t> start_ns{0};
   // /proc/<pid>/oom_score_adj: recorded and inherited, never acted on
   // (the Sentry has no OOM killer of its own).
   std::atomic<int> oom_score_adj{0};
+  // prctl(PR_SET_DUMPABLE): Linux keeps it in the mm, which the threads
+  // share; fork copies it, execve and credential changes reset it.
+  std::atomic<int> dumpable{1};
 
   // ITIMER_REAL (alarm, setitimer): guarded by itimer_mu.
   absl::Mutex itimer_mu;
