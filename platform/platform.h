@@ -16,6 +16,7 @@
 #define PLATFORM_PLATFORM_H_
 
 #include <signal.h>
+#include <time.h>
 
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,34 @@
 #include "sentry/usermem/addr.h"
 
 namespace sentry {
+
+// CLOCK_MONOTONIC in nanoseconds (vDSO: no host syscall).
+inline uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Measures one stretch of application execution as seen from the Sentry
+// thread that resumed it: the wall time until the application stopped,
+// minus the CPU the Sentry thread itself used meanwhile (resuming and
+// waiting cost host CPU that is already charged as system time).
+class AppRunTimer {
+ public:
+  AppRunTimer() : wall_(MonotonicNs()), cpu_(ThreadCpuNs()) {}
+  uint64_t Elapsed() const {
+    uint64_t wall = MonotonicNs() - wall_, cpu = ThreadCpuNs() - cpu_;
+    return wall > cpu ? wall - cpu : 0;
+  }
+
+ private:
+  static uint64_t ThreadCpuNs() {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  }
+  uint64_t wall_, cpu_;
+};
 
 class MemoryFile;
 
@@ -96,7 +125,11 @@ class Context {
   virtual void Release() = 0;
 
   // CPU time the application has spent running in this context (the
-  // Sentry's own time handling its syscalls is not included).
+  // Sentry's own time handling its syscalls is not included). Linux lets
+  // no process read another process's thread CPU clock, so platforms whose
+  // application threads are host threads of other processes count the
+  // wall time between resuming the application and its next stop: what
+  // gVisor does too, and exact while the thread is not preempted.
   virtual uint64_t AppCpuTimeNs() = 0;
 };
 

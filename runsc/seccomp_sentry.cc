@@ -60,7 +60,7 @@ std::vector<SeccompRule> SentryRules(const std::string& platform) {
       {"getpid", {}, "the Sentry's own pid (abort, logging)"},
       {"gettid", {}, "logging the host thread"},
       {"tgkill", {{2, kAll, SIGABRT}}, "abort() on a broken Sentry invariant"},
-      {"clock_gettime", {}, "time for the sandbox and CPU clocks of stub threads"},
+      {"clock_gettime", {}, "time for the sandbox (the vDSO falls back to it on some clock sources)"},
       {"clock_nanosleep", {}, "timed waits"},
       {"nanosleep", {}, "timed waits"},
       {"gettimeofday", {}, "time for the sandbox"},

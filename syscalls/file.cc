@@ -1,9 +1,12 @@
 // read/write, open/close, dup, fcntl, ioctl, getdents: the fd-based I/O.
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <cstring>
+#include <optional>
 
 #include "fs/pipe/pipe.h"
 #include "fs/vfs/iosequence.h"
@@ -14,39 +17,95 @@
 namespace sentry::sys {
 namespace {
 
-// One read/write attempt loop: waits while the file is not ready unless
-// it is non-blocking; `off` < 0 uses the file position.
-SysRet DoRead(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off) {
-  if (!f->readable()) return SysRet::Err(EBADF);
-  if (io.remaining() == 0 && off < 0) {
-    // read(fd, buf, 0) still reports errors of the file type.
-    return f->Read(&t, io);
-  }
-  return t.BlockOnFile(f, POLLIN, [&] { return off < 0 ? f->Read(&t, io) : f->PRead(&t, io, off); });
+// Where a read or write happens, besides an offset >= 0.
+constexpr int64_t kFilePosition = -1;  // the descriptor's position (O_APPEND: the end)
+constexpr int64_t kAppendOnly = -2;    // the end, position untouched (RWF_APPEND)
+
+// RWF_* flags of preadv2/pwritev2.
+constexpr uint64_t kRwfHipri = 0x1, kRwfDsync = 0x2, kRwfSync = 0x4, kRwfNowait = 0x8,
+                   kRwfAppend = 0x10;
+
+// SIGPIPE and SIGXFSZ go to the writing thread, from itself (send_sig).
+void RaiseOnSelf(Task& t, int sig) {
+  absl::MutexLock l(&t.kernel().tasks_mu_);
+  siginfo_t si = MakeSigInfo(sig, SI_USER);
+  si.si_pid = t.tgid();
+  t.kernel().SendSignalLocked(t.tg(), &t, si);
 }
 
-SysRet DoWrite(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off) {
+// Linux's rw_verify_area: offset + count must stay a valid file offset.
+Errno CheckRange(vfs::FileDescription* f, int64_t off, size_t count) {
+  if (off >= 0 && f->seekable() && off > INT64_MAX - static_cast<int64_t>(count)) return EINVAL;
+  return 0;
+}
+
+// One read attempt loop: waits while the file is not ready unless it is
+// non-blocking or `nowait` (RWF_NOWAIT); `off` may be kFilePosition.
+SysRet DoRead(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off, bool nowait = false) {
+  if (!f->readable()) return SysRet::Err(EBADF);
+  TRY(CheckRange(f, off, io.remaining()));
+  auto attempt = [&] { return off < 0 ? f->Read(&t, io) : f->PRead(&t, io, off); };
+  // read(fd, buf, 0) still reports errors of the file type, never waits.
+  if (nowait || (io.remaining() == 0 && off < 0)) return attempt();
+  return t.BlockOnFile(f, POLLIN, attempt);
+}
+
+// How much of a write to a regular file RLIMIT_FSIZE lets through:
+// nullopt for all of it, 0 for none (EFBIG after SIGXFSZ).
+ErrorOr<std::optional<size_t>> FsizeAllowance(Task& t, vfs::FileDescription* f, int64_t off,
+                                             size_t count) {
+  uint64_t lim = t.tg()->limits.Cur(RLIMIT_FSIZE);
+  if (lim == RLIM_INFINITY) return std::optional<size_t>();
+  ErrorOr<vfs::Attr> a = f->Stat();
+  if (!a.ok() || !S_ISREG(a->mode)) return std::optional<size_t>();
+  uint64_t pos;
+  if (off >= 0) {
+    pos = static_cast<uint64_t>(off);
+  } else if (off == kAppendOnly || (f->flags() & O_APPEND)) {
+    pos = a->size;
+  } else {
+    pos = static_cast<uint64_t>(TRY_ASSIGN(f->Seek(0, SEEK_CUR)));
+  }
+  if (pos >= lim) return std::optional<size_t>(0);
+  if (count > lim - pos) return std::optional<size_t>(lim - pos);
+  return std::optional<size_t>();
+}
+
+SysRet DoWrite(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off,
+               bool nowait = false) {
   if (!f->writable()) return SysRet::Err(EBADF);
-  SysRet r = t.BlockOnFile(f, POLLOUT,
-                           [&] { return off < 0 ? f->Write(&t, io) : f->PWrite(&t, io, off); });
+  TRY(CheckRange(f, off, io.remaining()));
+  // pwrite on an O_APPEND descriptor appends: Linux ignores the offset.
+  if (off >= 0 && (f->flags() & O_APPEND) && f->seekable()) off = kAppendOnly;
+  IOSequence* src = &io;
+  std::optional<LimitedIOSequence> limited;
+  if (io.remaining() > 0) {
+    std::optional<size_t> allowed = TRY_ASSIGN(FsizeAllowance(t, f, off, io.remaining()));
+    if (allowed == 0u) {
+      RaiseOnSelf(t, SIGXFSZ);
+      return SysRet::Err(EFBIG);
+    }
+    if (allowed) src = &limited.emplace(io, *allowed);
+  }
+  auto attempt = [&] {
+    if (off == kFilePosition) return f->Write(&t, *src);
+    return f->PWrite(&t, *src, off == kAppendOnly ? -1 : off);
+  };
+  SysRet r = nowait ? attempt() : t.BlockOnFile(f, POLLOUT, attempt);
   // A blocking write to a pipe or socket goes on until everything is
   // written (or a signal or error cuts it short, returning what was done).
-  if (r.ok() && r.value() > 0 && io.remaining() > 0 && !f->nonblocking() && !f->seekable()) {
+  if (!nowait && r.ok() && r.value() > 0 && src->remaining() > 0 && !f->nonblocking() &&
+      !f->seekable()) {
     int64_t total = r.value();
-    while (io.remaining() > 0) {
-      SysRet more = t.BlockOnFile(f, POLLOUT, [&] { return f->Write(&t, io); });
+    while (src->remaining() > 0) {
+      SysRet more = t.BlockOnFile(f, POLLOUT, [&] { return f->Write(&t, *src); });
       if (!more.ok() || more.value() == 0) break;
       total += more.value();
     }
     r = total;
   }
-  if (r.error() == EPIPE) {
-    // Writing to a pipe or socket with no reader raises SIGPIPE.
-    absl::MutexLock l(&t.kernel().tasks_mu_);
-    siginfo_t si = MakeSigInfo(SIGPIPE, SI_USER);
-    si.si_pid = t.tgid();
-    t.kernel().SendSignalLocked(t.tg(), &t, si);
-  }
+  // Writing to a pipe or socket with no reader raises SIGPIPE.
+  if (r.error() == EPIPE) RaiseOnSelf(t, SIGPIPE);
   return r;
 }
 
@@ -54,28 +113,39 @@ SysRet ReadCommon(Task& t, const SyscallArgs& a, bool positional, int64_t off) {
   FilePtr f = TRY_ASSIGN(GetIOFile(t, static_cast<int>(a[0])));
   if (positional && off < 0) return SysRet::Err(EINVAL);
   UserIOSequence io(t.mm(), UserAddr(a[1]), std::min(a[2], kMaxRwCount));
-  return DoRead(t, f.get(), io, positional ? off : -1);
+  return DoRead(t, f.get(), io, positional ? off : kFilePosition);
 }
 
 SysRet WriteCommon(Task& t, const SyscallArgs& a, bool positional, int64_t off) {
   FilePtr f = TRY_ASSIGN(GetIOFile(t, static_cast<int>(a[0])));
   if (positional && off < 0) return SysRet::Err(EINVAL);
   UserIOSequence io(t.mm(), UserAddr(a[1]), std::min(a[2], kMaxRwCount));
-  return DoWrite(t, f.get(), io, positional ? off : -1);
+  return DoWrite(t, f.get(), io, positional ? off : kFilePosition);
 }
 
+// readv/writev/preadv/pwritev and the *v2 forms (offset -1: the position).
 SysRet VectorIO(Task& t, const SyscallArgs& a, bool write, bool positional, int64_t off,
                 uint64_t flags) {
   FilePtr f = TRY_ASSIGN(GetIOFile(t, static_cast<int>(a[0])));
-  // RWF_HIPRI/DSYNC/SYNC are hints for us; RWF_NOWAIT and RWF_APPEND are not
-  // supported yet.
-  constexpr uint64_t kOkFlags = 0x1 | 0x2 | 0x4;  // RWF_HIPRI | RWF_DSYNC | RWF_SYNC
-  if (flags & ~kOkFlags) return SysRet::Err(EOPNOTSUPP);
+  // HIPRI/DSYNC/SYNC are hints here: every write is as durable as it gets
+  // (tmpfs), or the gofer's host file system decides.
+  if (flags & ~(kRwfHipri | kRwfDsync | kRwfSync | kRwfNowait | kRwfAppend)) {
+    return SysRet::Err(EOPNOTSUPP);
+  }
   if (positional && off < -1) return SysRet::Err(EINVAL);
   auto iovs = TRY_ASSIGN(CopyInIovecs(t, a[1], a[2]));
   UserIOSequence io(t.mm(), std::move(iovs));
-  int64_t where = (positional && off != -1) ? off : -1;
-  return write ? DoWrite(t, f.get(), io, where) : DoRead(t, f.get(), io, where);
+  int64_t where = (positional && off != -1) ? off : kFilePosition;
+  bool nowait = flags & kRwfNowait;
+  if (!write) return DoRead(t, f.get(), io, where, nowait);
+  // RWF_APPEND: this one write goes to the end; the position stays.
+  // With offset -1 the position then follows the end, as for O_APPEND.
+  if ((flags & kRwfAppend) && f->seekable()) {
+    SysRet r = DoWrite(t, f.get(), io, kAppendOnly, nowait);
+    if (r.ok() && where == kFilePosition) (void)f->Seek(0, SEEK_END);
+    return r;
+  }
+  return DoWrite(t, f.get(), io, where, nowait);
 }
 
 int64_t PosArg(uint64_t lo, uint64_t hi) {

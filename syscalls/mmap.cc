@@ -26,6 +26,8 @@ SysRet Mmap(Task& t, const SyscallArgs& a) {
     return SysRet::Err(EINVAL);
   }
   if (type == MAP_SHARED_VALIDATE && (flags & ~kKnownMapFlags)) return SysRet::Err(EOPNOTSUPP);
+  // Linux validates only file mappings; anonymous ones know MAP_SHARED alone.
+  if (type == MAP_SHARED_VALIDATE && (flags & MAP_ANONYMOUS)) return SysRet::Err(EINVAL);
   if (len == 0) return SysRet::Err(EINVAL);
   if (off % kPageSize != 0) return SysRet::Err(EINVAL);
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) {
@@ -100,11 +102,11 @@ SysRet Mincore(Task& t, const SyscallArgs& a) {
   if (addr + pages * kPageSize < addr || !t.mm()->IsMapped(UserAddr(addr), pages * kPageSize)) {
     return SysRet::Err(ENOMEM);
   }
-  // Every mapped page counts as resident: nothing is ever swapped out.
-  // Written in chunks: the vector's size must not come from the caller.
-  std::vector<uint8_t> v(std::min<uint64_t>(pages, 4096), 1);
+  // Asked in chunks: no buffer is sized from the caller's length.
+  constexpr uint64_t kChunk = 4096;
   for (uint64_t done = 0; done < pages;) {
-    uint64_t n = std::min<uint64_t>(pages - done, v.size());
+    uint64_t n = std::min<uint64_t>(pages - done, kChunk);
+    std::vector<uint8_t> v = t.mm()->Residency(UserAddr(addr + done * kPageSize), n);
     TRY(t.CopyOutBytes(UserAddr(a[2] + done), v.data(), n));
     done += n;
   }

@@ -7,11 +7,18 @@
 namespace sentry::vfs {
 
 void FileDescription::Init(VirtualDentry vd, uint32_t flags) {
+  if (counted_writer_) inode()->RemoveWriter();
   vd_ = std::move(vd);
   // Creation-time flags are not part of the open file's state (Linux's
   // do_dentry_open strips them too); O_CLOEXEC belongs to the fd.
   flags_.store(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC),
                std::memory_order_relaxed);
+  counted_writer_ = writable() && inode() != nullptr;
+  if (counted_writer_) inode()->AddWriter();
+}
+
+FileDescription::~FileDescription() {
+  if (counted_writer_) inode()->RemoveWriter();
 }
 
 Inode* FileDescription::inode() const { return vd_.dentry ? vd_.dentry->inode().get() : nullptr; }

@@ -52,7 +52,7 @@ class DirentSink {
 class FileDescription : public std::enable_shared_from_this<FileDescription> {
  public:
   FileDescription() = default;
-  virtual ~FileDescription() = default;
+  virtual ~FileDescription();
   FileDescription(const FileDescription&) = delete;
 
   // Called once, right after creation. `vd` may be empty for anonymous
@@ -119,6 +119,7 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
  private:
   VirtualDentry vd_;
   std::atomic<uint32_t> flags_{0};
+  bool counted_writer_ = false;  // counted in vd_'s inode writers (ETXTBSY)
 };
 
 // The default open directory: getdents over Inode::ReadDir with "." and

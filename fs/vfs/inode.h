@@ -155,9 +155,16 @@ class Inode : public std::enable_shared_from_this<Inode> {
   virtual ErrorOr<std::vector<std::string>> ListXattr() { return std::vector<std::string>{}; }
   virtual Errno RemoveXattr(std::string_view name) { return ENOTSUP; }
 
+  // Open descriptors that may write the file (Linux's i_writecount):
+  // exec refuses such a file with ETXTBSY. FileDescription keeps it.
+  void AddWriter() { writers_.fetch_add(1, std::memory_order_relaxed); }
+  void RemoveWriter() { writers_.fetch_sub(1, std::memory_order_relaxed); }
+  bool HasWriters() const { return writers_.load(std::memory_order_relaxed) > 0; }
+
  private:
   Filesystem* fs_;
   std::atomic<bool> linkable_{false};
+  std::atomic<int> writers_{0};
 };
 
 // A fresh inode number for file systems that make up their own.

@@ -101,4 +101,18 @@ ErrorOr<size_t> BufferIOSequence::CopyIn(void* dst, size_t n) {
   return n;
 }
 
+ErrorOr<size_t> LimitedIOSequence::Took(ErrorOr<size_t> r) {
+  if (r.ok()) left_ -= std::min(*r, left_);
+  return r;
+}
+ErrorOr<size_t> LimitedIOSequence::CopyOut(const void* src, size_t n) {
+  return Took(inner_.CopyOut(src, std::min(n, remaining())));
+}
+ErrorOr<size_t> LimitedIOSequence::CopyIn(void* dst, size_t n) {
+  return Took(inner_.CopyIn(dst, std::min(n, remaining())));
+}
+ErrorOr<size_t> LimitedIOSequence::Blocks(size_t n, bool write, const BlockFn& fn) {
+  return Took(inner_.Blocks(std::min(n, remaining()), write, fn));
+}
+
 }  // namespace sentry

@@ -9,6 +9,7 @@
 #ifndef FS_VFS_IOSEQUENCE_H_
 #define FS_VFS_IOSEQUENCE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -77,6 +78,23 @@ class BufferIOSequence : public IOSequence {
   uint8_t* buf_;
   size_t len_;
   size_t pos_ = 0;
+};
+
+// The first `limit` bytes of another sequence (RLIMIT_FSIZE cuts a write
+// short this way). Consuming it consumes the inner sequence.
+class LimitedIOSequence : public IOSequence {
+ public:
+  LimitedIOSequence(IOSequence& inner, size_t limit)
+      : inner_(inner), left_(std::min(limit, inner.remaining())) {}
+  size_t remaining() const override { return std::min(left_, inner_.remaining()); }
+  ErrorOr<size_t> CopyOut(const void* src, size_t n) override;
+  ErrorOr<size_t> CopyIn(void* dst, size_t n) override;
+  ErrorOr<size_t> Blocks(size_t n, bool write, const BlockFn& fn) override;
+
+ private:
+  ErrorOr<size_t> Took(ErrorOr<size_t> r);
+  IOSequence& inner_;
+  size_t left_;
 };
 
 }  // namespace sentry

@@ -120,21 +120,9 @@ bool PtraceAddressSpace::Flush() {
 
 PtraceContext::~PtraceContext() { Release(); }
 
-uint64_t PtraceContext::AppCpuTimeNs() {
-  uint64_t n = released_cpu_ns_;
-  if (thread_.valid()) {
-    // The stub thread's own CPU clock (MAKE_THREAD_CPUCLOCK(tid, SCHED)).
-    clockid_t c = static_cast<clockid_t>((~static_cast<unsigned>(thread_.tid()) << 3) | 2 | 4);
-    struct timespec ts;
-    if (clock_gettime(c, &ts) == 0) {
-      n += static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-    }
-  }
-  return n;
-}
+uint64_t PtraceContext::AppCpuTimeNs() { return app_ns_; }
 
 void PtraceContext::Release() {
-  if (thread_.valid()) released_cpu_ns_ = AppCpuTimeNs();
   if (tls_as == as_) {
     tls_as = nullptr;
     tls_thread = nullptr;
@@ -214,13 +202,16 @@ SwitchResult PtraceContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
       if (sched_setaffinity(thread_.tid(), sizeof(set), &set) == 0) pinned_cpu_ = cpu;
     }
   }
+  const AppRunTimer run;
   if (!thread_.SetRegs(ac.regs) ||
       ptrace(PTRACE_SYSEMU, thread_.tid(), nullptr, nullptr) != 0) {
     res.reason = StopReason::kDead;
     return res;
   }
   int status;
-  if (thread_.Wait(&status) == WaitOutcome::kExited) {
+  WaitOutcome waited = thread_.Wait(&status);
+  app_ns_ += run.Elapsed();
+  if (waited == WaitOutcome::kExited) {
     thread_ = StubThread();
     as_ = nullptr;
     res.reason = StopReason::kDead;

@@ -89,8 +89,8 @@ class PtraceContext : public Context {
   pid_t adopt_tid_ = 0;
 
   std::atomic<bool> interrupt_{false};
-  // CPU time of stub threads this context used and released.
-  uint64_t released_cpu_ns_ = 0;
+  // Time the application ran (see Context::AppCpuTimeNs).
+  uint64_t app_ns_ = 0;
   // The CPU the stub thread is pinned to (our own when we last ran it).
   int pinned_cpu_ = -1;
   bool pin_ = getenv("PTRACE_NOPIN") == nullptr;

@@ -149,6 +149,18 @@ void StubThread::Exit() {
   r.rax = 60;  // exit: this thread only
   r.rdi = 0;
   r.orig_rax = static_cast<uint64_t>(-1);
+  if (tid_ == pid_) {
+    // The stub process's leader: Linux reports its exit only once every
+    // other thread of the process is gone, so waiting here could wait for
+    // ever (another task still runs in this address space). Let it go
+    // untraced: it exits as a zombie that the process's parent reaps.
+    if (!SetRegs(r) || Ptrace(PTRACE_DETACH, tid_, 0, 0) != 0) {
+      int status;
+      waitpid(tid_, &status, __WALL | WNOHANG);
+    }
+    tid_ = 0;
+    return;
+  }
   if (SetRegs(r) && Ptrace(PTRACE_CONT, tid_, 0, 0) == 0) {
     for (;;) {
       int status;

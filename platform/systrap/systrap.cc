@@ -330,17 +330,7 @@ bool SystrapAddressSpace::Flush() {
 
 SystrapContext::~SystrapContext() { Release(); }
 
-uint64_t SystrapContext::AppCpuTimeNs() {
-  uint64_t n = released_cpu_ns_;
-  if (thread_.valid()) {
-    clockid_t c = static_cast<clockid_t>((~static_cast<unsigned>(thread_.tid) << 3) | 2 | 4);
-    struct timespec ts;
-    if (clock_gettime(c, &ts) == 0) {
-      n += static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-    }
-  }
-  return n;
-}
+uint64_t SystrapContext::AppCpuTimeNs() { return app_ns_; }
 
 namespace {
 // Ends a stub thread and waits until it is gone, so its slot can be reused.
@@ -361,7 +351,6 @@ void SystrapContext::Release() {
   }
   target_.store(0);
   if (thread_.valid()) {
-    released_cpu_ns_ = AppCpuTimeNs();
     EndThread(thread_);
     as_->FreeSlot(thread_);
     thread_ = SysThread{};
@@ -425,7 +414,10 @@ SwitchResult SystrapContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
   } else {
     c->fp_dirty = 0;
   }
-  if (!RunCommand(thread_, kCmdResume)) {
+  const AppRunTimer run;
+  bool ran = RunCommand(thread_, kCmdResume);
+  app_ns_ += run.Elapsed();
+  if (!ran) {
     thread_ = SysThread{};
     as_ = nullptr;
     return res;

@@ -95,7 +95,7 @@ class SystrapContext : public Context {
   SysThread adopt_;
   std::atomic<bool> interrupt_{false};
   std::atomic<uint64_t> target_{0};  // (pid << 32 | tid) for Interrupt
-  uint64_t released_cpu_ns_ = 0;
+  uint64_t app_ns_ = 0;  // time the application ran (Context::AppCpuTimeNs)
   uint64_t csgsfs_ = 0;  // segment word of the last stop, written back as is
 };
 

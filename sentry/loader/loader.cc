@@ -33,6 +33,8 @@ ErrorOr<std::shared_ptr<vfs::FileDescription>> OpenExecutable(vfs::VFS* vfs,
   if (!a.IsRegular()) return Err(EACCES);
   if (vd.mount->flags & MS_NOEXEC) return Err(EACCES);
   TRY(vfs::VFS::CheckPermission(ctx.creds, a, vfs::kMayExec));
+  // Running a file someone may be writing to would run half-written code.
+  if (vd.dentry->inode()->HasWriters()) return Err(ETXTBSY);
   // The kernel reads the file itself: no read permission needed.
   vfs::PathContext kctx = ctx;
   kctx.creds.cap_effective |= uint64_t{1} << vfs::kCapDacOverride;

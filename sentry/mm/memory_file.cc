@@ -85,6 +85,11 @@ uint32_t MemoryFile::RefCount(uint64_t off) const {
   return refs_[off / kPageSize].load(std::memory_order_relaxed);
 }
 
+bool MemoryFile::PagePresent(uint64_t off) const {
+  off_t data = lseek(fd_, static_cast<off_t>(off), SEEK_DATA);
+  return data >= 0 && static_cast<uint64_t>(data) < off + kPageSize;
+}
+
 void MemoryFile::DecRef(FileRange r) {
   // Collect runs of pages that reached zero and free each run at once.
   uint64_t run_start = 0, run_end = 0;

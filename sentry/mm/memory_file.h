@@ -56,6 +56,10 @@ class MemoryFile {
   // The Sentry's own mapping of the byte at `off`. Valid until the page is
   // freed; callers hold a reference (directly or through a pma).
   uint8_t* Internal(uint64_t off) const { return base_ + off; }
+  // Whether the page at `off` has ever been touched since it was last
+  // freed (the host holds memory for it): mincore's notion of resident.
+  // Asks the host with SEEK_DATA, which tmpfs answers per page.
+  bool PagePresent(uint64_t off) const;
 
   // Bytes currently allocated (for /proc/meminfo and memory accounting).
   uint64_t AllocatedBytes() const { return allocated_.load(std::memory_order_relaxed); }

@@ -204,10 +204,10 @@ ErrorOr<UserAddr> MemoryManager::MRemap(UserAddr old_addr, uint64_t old_len_in,
   if (!PageRoundUp(old_len_in, &old_len) || !PageRoundUp(new_len_in, &new_len) || new_len == 0) {
     return Err(EINVAL);
   }
-  if (old_len == 0) return Err(EINVAL);  // duplicating a shared mapping: unsupported
   absl::MutexLock l(&mu_);
   auto vit = FindVmaLocked(start);
   if (vit == vmas_.end() || start + old_len > vit->second.end) return Err(EFAULT);
+  if (old_len == 0) return DuplicateSharedLocked(vit, start, new_len, flags, new_addr);
   if (flags & MREMAP_FIXED) {
     uint64_t dst = new_addr.value();
     if (!IsPageAligned(dst)) return Err(EINVAL);
@@ -342,6 +342,33 @@ Errno MemoryManager::MAdvise(UserAddr addr, uint64_t length, int advice) {
   }
 }
 
+// mremap(addr, 0, new_len, ...): a second mapping of the same shared
+// object (Linux keeps this for old DOS emulators; some allocators use it).
+ErrorOr<UserAddr> MemoryManager::DuplicateSharedLocked(VmaMap::iterator vit, uint64_t start,
+                                                       uint64_t new_len, int flags,
+                                                       UserAddr new_addr) {
+  const Vma& src = vit->second;
+  // Private mappings have no object to share a second view of.
+  if (!src.shared || !src.mappable) return Err(EINVAL);
+  // Growing "in place" from nothing is impossible: it must move.
+  if (!(flags & MREMAP_MAYMOVE)) return Err(ENOMEM);
+  uint64_t dst;
+  if (flags & MREMAP_FIXED) {
+    dst = new_addr.value();
+    UnmapLocked(dst, dst + new_len);
+  } else {
+    dst = TRY_ASSIGN(FindAvailableLocked(new_len, 0));
+  }
+  vit = FindVmaLocked(start);  // UnmapLocked may have split VMAs
+  if (vit == vmas_.end()) return Err(EFAULT);
+  Vma dup = vit->second;
+  dup.offset += start - vit->first;
+  dup.end = dst + new_len;
+  vmas_.emplace(dst, std::move(dup));
+  FlushLocked();
+  return UserAddr(dst);
+}
+
 bool MemoryManager::IsMapped(UserAddr addr, uint64_t len) {
   absl::ReaderMutexLock l(&mu_);
   for (uint64_t a = addr.value(); a < addr.value() + len;) {
@@ -350,6 +377,18 @@ bool MemoryManager::IsMapped(UserAddr addr, uint64_t len) {
     a = it->second.end;
   }
   return true;
+}
+
+std::vector<uint8_t> MemoryManager::Residency(UserAddr addr, uint64_t pages) {
+  std::vector<uint8_t> out(pages, 0);
+  absl::ReaderMutexLock l(&mu_);
+  for (uint64_t i = 0; i < pages; i++) {
+    uint64_t a = addr.value() + i * kPageSize;
+    auto it = FindPmaLocked(a);
+    if (it == pmas_.end()) continue;
+    out[i] = mf_->PagePresent(it->second.off + (a - it->first)) ? 1 : 0;
+  }
+  return out;
 }
 
 void MemoryManager::SetExecutablePath(std::string p) {

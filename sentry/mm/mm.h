@@ -93,6 +93,10 @@ class MemoryManager {
   Errno MAdvise(UserAddr addr, uint64_t len, int advice);
   // mincore/msync/mlock helpers: whether [addr, addr+len) is fully mapped.
   bool IsMapped(UserAddr addr, uint64_t len);
+  // mincore(2): one byte per page of [addr, addr + pages pages), 1 where a
+  // page of memory backs it now. Pages not yet faulted in, or never
+  // written in a populate window, read 0 as on Linux.
+  std::vector<uint8_t> Residency(UserAddr addr, uint64_t pages);
 
   // Sets up the break right after the executable's data (exec).
   void SetBrkStart(UserAddr a);
@@ -188,6 +192,9 @@ class MemoryManager {
   using VmaMap = std::map<uint64_t, Vma>;  // keyed by start
   using PmaMap = std::map<uint64_t, Pma>;
 
+  ErrorOr<UserAddr> DuplicateSharedLocked(VmaMap::iterator vit, uint64_t start, uint64_t new_len,
+                                          int flags, UserAddr new_addr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Address-space layout helpers.
   bool RangeIsFreeLocked(uint64_t start, uint64_t end) ABSL_SHARED_LOCKS_REQUIRED(mu_);
   ErrorOr<uint64_t> FindAvailableLocked(uint64_t len, uint64_t hint) ABSL_SHARED_LOCKS_REQUIRED(mu_);
