@@ -44,8 +44,10 @@ bool ReadSpec(int fd, BootSpec* spec) {
 }
 
 // Host signals sent to the Sentry go to the sandbox's init process group,
-// as a terminal would deliver them.
-void ForwardSignals(sentry::Kernel* k) {
+// as a terminal would deliver them (runsc do). A container's init (OCI) is
+// signalled alone, and, as for a pid namespace's init signalled from an
+// ancestor namespace, only if it handles the signal.
+void ForwardSignals(sentry::Kernel* k, bool container_init) {
   sigset_t set;
   sigemptyset(&set);
   for (int s : kForwardedSignals) sigaddset(&set, s);
@@ -54,8 +56,17 @@ void ForwardSignals(sentry::Kernel* k) {
     int sig = sigwaitinfo(&set, &si);
     if (sig <= 0) continue;
     absl::MutexLock l(&k->tasks_mu_);
-    sentry::ProcessGroup* pg = k->FindProcessGroupLocked(1);
     std::vector<sentry::ThreadGroup*> targets;
+    if (container_init) {
+      sentry::ThreadGroup* init = k->init_group();
+      if (init == nullptr) continue;
+      {
+        absl::MutexLock sl(&init->sighand->mu);
+        if (init->sighand->actions[static_cast<size_t>(sig)].handler == sentry::kSigDfl) continue;
+      }
+      targets.push_back(init);
+    }
+    sentry::ProcessGroup* pg = container_init ? nullptr : k->FindProcessGroupLocked(1);
     if (pg != nullptr) targets = pg->members;
     if (targets.empty() && k->init_group() != nullptr) targets.push_back(k->init_group());
     for (sentry::ThreadGroup* g : targets) {
@@ -92,7 +103,7 @@ int RunBoot(const BootFlags& b) {
   sigemptyset(&set);
   for (int s : kForwardedSignals) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!spec.detached()) prctl(PR_SET_PDEATHSIG, SIGKILL);
 
   auto mf = sentry::MemoryFile::Create(kMemoryFileSize);
   if (!mf.ok()) {
@@ -135,13 +146,30 @@ int RunBoot(const BootFlags& b) {
   sentry::KernelOptions kopts;
   kopts.strace = spec.strace();
   kopts.hostname = spec.hostname().empty() ? "sandbox" : spec.hostname();
+  kopts.sentry_init = !spec.container_init();
+  kopts.protect_init = spec.container_init();
   sentry::Kernel kernel(platform->get(), mf->get(), &vfs, kopts);
+  if (auto s = PrepareRoot(&vfs, mf->get(), spec); !s.ok()) {
+    SLOG(kError, "root file system: %s", s.ToString());
+    return 125;
+  }
   if (auto s = MountSystemFs(&vfs, &kernel, mf->get(), info); !s.ok()) {
     SLOG(kError, "system file systems: %s", s.ToString());
     return 125;
   }
-  std::thread(ForwardSignals, &kernel).detach();
+  std::thread(ForwardSignals, &kernel, spec.container_init()).detach();
 
+  if (b.start_fd >= 0) {
+    // OCI create: everything is ready; `runsc start` writes one byte (or
+    // `runsc delete` kills us before that).
+    char c;
+    ssize_t n;
+    do {
+      n = read(b.start_fd, &c, 1);
+    } while (n < 0 && errno == EINTR);
+    close(b.start_fd);
+    if (n != 1) return 125;
+  }
   if (auto s = InstallSeccomp(SentryRules(spec.platform()), spec.debug()); !s.ok()) {
     SLOG(kError, "seccomp: %s", s.ToString());
     return 125;

@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_format.h"
 #include "runsc/flags.h"
-#include "platform/systrap/systrap.h"
+#include "runsc/launch.h"
 #include "runsc/runsc.pb.h"
 
 extern char** environ;
@@ -47,27 +47,6 @@ int ReopenStdio(int fd) {
   return fcntl(fd, F_DUPFD_CLOEXEC, 10);
 }
 
-// Moves `fds` to 0..n-1 and execs; never returns.
-[[noreturn]] void ExecWithFds(const std::vector<int>& fds, const std::vector<std::string>& argv) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // Move everything above the target range first so dup2 never clobbers.
-  std::vector<int> high;
-  for (int f : fds) high.push_back(f < 0 ? -1 : fcntl(f, F_DUPFD, 100));
-  for (size_t i = 0; i < high.size(); i++) {
-    if (high[i] >= 0) dup2(high[i], static_cast<int>(i));
-  }
-  syscall(SYS_close_range, fds.size(), ~0u, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  std::vector<char*> av;
-  for (const auto& s : argv) av.push_back(const_cast<char*>(s.c_str()));
-  av.push_back(nullptr);
-  execve(SelfExe().c_str(), av.data(), environ);
-  fprintf(stderr, "runsc: exec %s: %s\n", SelfExe().c_str(), strerror(errno));
-  _exit(125);
-}
-
 }  // namespace
 
 int RunDo(const GlobalFlags& g, const std::vector<std::string>& cmd) {
@@ -76,14 +55,7 @@ int RunDo(const GlobalFlags& g, const std::vector<std::string>& cmd) {
     Die(absl::StrFormat("--network=%s is not supported yet; only --network=none", g.network));
   }
   std::string platform = g.platform.empty() ? DefaultPlatform() : g.platform;
-  if (platform != "ptrace" && platform != "systrap") {
-    Die(absl::StrFormat("unknown platform %s (ptrace, systrap)", platform));
-  }
-  if (platform == "systrap") {
-    if (auto s = sentry::systrap::SystrapPlatform::Probe(); !s.ok()) {
-      Die(absl::StrFormat("platform systrap is not usable here: %s", std::string(s.message())));
-    }
-  }
+  if (auto s = CheckPlatform(platform); !s.ok()) Die(std::string(s.message()));
 
   BootSpec spec;
   for (const auto& a : cmd) spec.add_argv(a);
@@ -120,11 +92,6 @@ int RunDo(const GlobalFlags& g, const std::vector<std::string>& cmd) {
     log_fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
   }
 
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) Die("socketpair");
-  int spec_pipe[2];
-  if (pipe2(spec_pipe, O_CLOEXEC) != 0) Die("pipe");
-
   // Terminal signals reach the Sentry directly (same process group); others
   // sent to runsc are forwarded. Block them so runsc itself survives.
   sigset_t fwd;
@@ -134,35 +101,16 @@ int RunDo(const GlobalFlags& g, const std::vector<std::string>& cmd) {
   }
   sigprocmask(SIG_BLOCK, &fwd, nullptr);
 
-  pid_t gofer = fork();
-  if (gofer < 0) Die("fork gofer");
-  if (gofer == 0) {
-    std::vector<std::string> argv = {"runsc"};
-    if (g.debug) argv.push_back("--debug");
-    argv.insert(argv.end(), {"gofer", "--root=/", "--read-only", "--sock-fd=0", "--log-fd=1"});
-    ExecWithFds({sv[1], log_fd}, argv);
+  LaunchOptions lo;
+  lo.spec = std::move(spec);
+  lo.stdio = {ReopenStdio(0), ReopenStdio(1), ReopenStdio(2)};
+  lo.log_fd = log_fd;
+  auto launched = LaunchSandbox(g, lo);
+  if (!launched.ok()) Die(std::string(launched.status().message()));
+  const pid_t gofer = launched->gofer, sentry = launched->sentry;
+  for (int fd : lo.stdio) {
+    if (fd >= 0) close(fd);
   }
-  close(sv[1]);
-
-  int in = ReopenStdio(0), out = ReopenStdio(1), err = ReopenStdio(2);
-  long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD;
-  pid_t sentry = static_cast<pid_t>(syscall(SYS_clone, flags, 0, 0, 0, 0));
-  if (sentry < 0) Die(absl::StrFormat("cannot create the sandbox namespaces: %s", strerror(errno)));
-  if (sentry == 0) {
-    std::vector<std::string> argv = {"runsc", "boot", "--gofer-fd=3", "--spec-fd=4", "--log-fd=5"};
-    ExecWithFds({in, out, err, sv[0], spec_pipe[0], log_fd}, argv);
-  }
-  close(sv[0]);
-  close(spec_pipe[0]);
-  std::string data;
-  spec.SerializeToString(&data);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(spec_pipe[1], data.data() + off, data.size() - off);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  close(spec_pipe[1]);
 
   int status = 0;
   for (;;) {

@@ -29,6 +29,7 @@ struct BootFlags {
   int gofer_fd = -1;
   int spec_fd = -1;
   int log_fd = -1;
+  int start_fd = -1;  // OCI create: wait for a byte here before starting
 };
 int RunBoot(const BootFlags& b);
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "platform/systrap/systrap.h"
 #include "runsc/flags.h"
+#include "runsc/oci.h"
 #include "runsc/seccomp.h"
 #include "syscalls/table.h"
 
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
   boot_app->add_option("--gofer-fd", boot.gofer_fd)->required();
   boot_app->add_option("--spec-fd", boot.spec_fd)->required();
   boot_app->add_option("--log-fd", boot.log_fd);
+  boot_app->add_option("--start-fd", boot.start_fd);
   boot_app->group("");
 
   std::string gofer_root = "/";
@@ -87,6 +89,40 @@ int main(int argc, char** argv) {
   gofer_app->add_option("--sock-fd", gofer_sock)->required();
   gofer_app->add_option("--log-fd", gofer_log);
   gofer_app->group("");
+
+  runsc::CreateFlags create;
+  std::string id, signal;
+  bool force = false, kill_all = false, quiet = false, ignored = false;
+  std::string ignored_str;
+  app.add_flag("--systemd-cgroup", ignored, "accepted for runc compatibility (no host cgroups)");
+  app.set_version_flag("-v,--version", "runsc version 0.1.0\nspec: 1.0.2");
+  auto add_create_flags = [&](CLI::App* c) {
+    c->add_option("-b,--bundle", create.bundle, "bundle directory (config.json, rootfs)");
+    c->add_option("--pid-file", create.pid_file, "write the sandbox's host pid here");
+    c->add_option("--console-socket", create.console_socket, "(terminals: not supported yet)");
+    c->add_flag("--no-pivot,--no-new-keyring", ignored, "accepted for runc compatibility");
+    c->add_option("--preserve-fds", ignored_str, "accepted for runc compatibility");
+    c->add_option("id", id, "container id")->required();
+  };
+  CLI::App* create_app = app.add_subcommand("create", "create a container from an OCI bundle");
+  add_create_flags(create_app);
+  CLI::App* run_app = app.add_subcommand("run", "create and start a container, wait for it");
+  add_create_flags(run_app);
+  run_app->add_flag("-d,--detach", create.detach, "do not wait for the container");
+  CLI::App* start_app = app.add_subcommand("start", "start a created container");
+  start_app->add_option("id", id, "container id")->required();
+  CLI::App* state_app = app.add_subcommand("state", "print a container's state (JSON)");
+  state_app->add_option("id", id, "container id")->required();
+  CLI::App* kill_app = app.add_subcommand("kill", "send a signal to a container");
+  kill_app->add_flag("-a,--all", kill_all, "every process of the container");
+  kill_app->add_option("id", id, "container id")->required();
+  kill_app->add_option("signal", signal, "signal name or number (default SIGTERM)");
+  CLI::App* delete_app = app.add_subcommand("delete", "delete a container");
+  delete_app->add_flag("-f,--force", force, "kill it if it still runs");
+  delete_app->add_option("id", id, "container id")->required();
+  CLI::App* list_app = app.add_subcommand("list", "list containers");
+  list_app->add_flag("-q,--quiet", quiet, "ids only");
+  list_app->add_option("-f,--format", ignored_str, "table (the only format)");
 
   std::string which;
   CLI::App* sa = app.add_subcommand("seccomp-allowlist", "print a host syscall allowlist");
@@ -100,6 +136,14 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("boot")) return runsc::RunBoot(boot);
   if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_sock, gofer_log);
   if (app.got_subcommand("syscalls")) return runsc::PrintSyscalls();
+  runsc::SetOciLog(g.log, g.log_format);
+  if (app.got_subcommand("create")) return runsc::OciCreate(g, create, id);
+  if (app.got_subcommand("run")) return runsc::OciRun(g, create, id);
+  if (app.got_subcommand("start")) return runsc::OciStart(g, id);
+  if (app.got_subcommand("state")) return runsc::OciState(g, id);
+  if (app.got_subcommand("kill")) return runsc::OciKill(g, id, signal, kill_all);
+  if (app.got_subcommand("delete")) return runsc::OciDelete(g, id, force);
+  if (app.got_subcommand("list")) return runsc::OciList(g, quiet);
   if (app.got_subcommand("seccomp-allowlist")) {
     if (which == "gofer") {
       auto rules = gofer::GoferSeccompRules(/*read_only=*/true);

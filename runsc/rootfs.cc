@@ -1,5 +1,6 @@
 #include "runsc/rootfs.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 
 #include "absl/strings/str_format.h"
@@ -12,6 +13,7 @@
 #include "fs/overlay/overlay.h"
 #include "fs/pipe/pipe.h"
 #include "fs/tmpfs/tmpfs.h"
+#include "fs/vfs/iosequence.h"
 #include "runsc/isolation.h"
 #include "sentry/base/log.h"
 
@@ -32,7 +34,76 @@ absl::Status MountAt(sentry::vfs::VFS* vfs, const std::string& path,
   return absl::OkStatus();
 }
 
+sentry::vfs::PathContext RootContext(sentry::vfs::VFS* vfs) {
+  sentry::vfs::PathContext ctx;
+  ctx.root = ctx.cwd = vfs->Root();
+  ctx.umask = 0;
+  return ctx;
+}
+
+// mkdir -p inside the sandbox's root (as its root user).
+absl::Status MakeDirs(sentry::vfs::VFS* vfs, const std::string& path) {
+  sentry::vfs::PathContext ctx = RootContext(vfs);
+  std::string at;
+  for (size_t i = 0; i < path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) {
+      at += "/" + path.substr(i, j - i);
+      sentry::Errno e = vfs->Mkdir(ctx, ctx.root, at, 0755);
+      if (e != 0 && e != EEXIST) {
+        return sentry::ErrnoToStatus(e, absl::StrFormat("mkdir %s", at));
+      }
+    }
+    i = j + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileInRoot(sentry::vfs::VFS* vfs, const InjectedFile& f) {
+  size_t slash = f.path().rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (auto s = MakeDirs(vfs, f.path().substr(0, slash)); !s.ok()) return s;
+  }
+  sentry::vfs::PathContext ctx = RootContext(vfs);
+  auto fd = vfs->Open(ctx, ctx.root, f.path(), O_WRONLY | O_CREAT | O_TRUNC,
+                      f.mode() ? f.mode() & 07777 : 0644);
+  if (!fd.ok()) return sentry::ErrnoToStatus(fd.error(), absl::StrFormat("create %s", f.path()));
+  std::string data = f.content();
+  sentry::BufferIOSequence io(data.data(), data.size());
+  while (io.remaining() > 0) {
+    sentry::SysRet r = (*fd)->Write(nullptr, io);
+    if (!r.ok() || r.value() == 0) {
+      return sentry::ErrnoToStatus(r.ok() ? EIO : r.error(), absl::StrFormat("write %s", f.path()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const BootSpec& spec) {
+  if (spec.overlay()) {
+    // A minimal image may lack the system mount points; the in-memory
+    // layer can hold them.
+    for (const char* dir : {"/proc", "/dev", "/sys"}) {
+      if (auto s = MakeDirs(vfs, dir); !s.ok()) return s;
+    }
+  }
+  for (const InjectedFile& f : spec.files()) {
+    if (auto s = WriteFileInRoot(vfs, f); !s.ok()) return s;
+  }
+  for (const std::string& dst : spec.tmpfs_mounts()) {
+    if (auto s = MakeDirs(vfs, dst); !s.ok()) return s;
+    auto fs = sentry::tmpfs::NewTmpfs(mf, sentry::tmpfs::TmpfsOptions{});
+    if (auto s = MountAt(vfs, dst, fs, sentry::tmpfs::TmpfsRoot(fs.get()), MS_NOSUID | MS_NODEV,
+                         "tmpfs");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
 
 HostInfo SnapshotHostInfo() {
   HostInfo h;

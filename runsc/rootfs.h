@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "fs/vfs/vfs.h"
+#include "runsc/runsc.pb.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/memory_file.h"
 
@@ -23,6 +24,10 @@ HostInfo SnapshotHostInfo();
 
 // The root: the gofer's files, under an in-memory overlay if `overlay`.
 absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofer_fd, bool overlay);
+// What the spec adds to the root before the program starts: mount points
+// the system file systems and tmpfs mounts need, files injected into the
+// in-memory layer, tmpfs mounts.
+absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const BootSpec& spec);
 // /proc, /dev, /dev/shm and /sys (after the kernel exists: /proc shows it).
 absl::Status MountSystemFs(sentry::vfs::VFS* vfs, sentry::Kernel* k, sentry::MemoryFile* mf,
                            const HostInfo& info);

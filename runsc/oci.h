@@ -1,0 +1,54 @@
+// OCI runtime commands (runc-compatible): create, start, state, kill,
+// delete, run, list. A container is one sandbox (one Gofer, one Sentry);
+// its state lives in <root>/<id>/ (default root /run/runsc).
+//
+// What a bundle's config.json may ask for and how it maps:
+//  - process.args/env/cwd/user (uid, gid, additionalGids)/rlimits,
+//    hostname, root.path: as runc.
+//  - The root's host files are never written: the container writes to an
+//    in-memory layer above them (as gVisor's default overlay). A gap:
+//    root.readonly is not enforced yet (writes still go to that layer).
+//  - mounts: proc, sysfs, /dev, devpts, mqueue, cgroup and /dev/shm are the
+//    Sentry's own; "tmpfs" mounts become sandbox tmpfs mounts; bind mounts
+//    of single host files (podman's /etc/hosts, /etc/resolv.conf, ...)
+//    are copied into the in-memory layer at create time. Bind mounts of
+//    directories are refused with an error (not yet served by the Gofer).
+//  - process.terminal: refused with an error (no console socket yet).
+//  - Namespaces, cgroups, seccomp, capabilities: the sandbox is its own
+//    kernel; the host-side isolation is the sandbox's, not the spec's.
+#ifndef RUNSC_OCI_H_
+#define RUNSC_OCI_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runsc/flags.h"
+#include "runsc/launch.h"
+
+namespace runsc {
+
+// Reads <bundle>/config.json into launch options (spec, rootfs).
+absl::StatusOr<LaunchOptions> LoadBundle(const GlobalFlags& g, const std::string& bundle);
+
+struct CreateFlags {
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool detach = false;  // run --detach
+};
+
+// Where command errors are also written (runc's --log, --log-format).
+void SetOciLog(const std::string& path, const std::string& format);
+
+int OciCreate(const GlobalFlags& g, const CreateFlags& f, const std::string& id);
+int OciStart(const GlobalFlags& g, const std::string& id);
+int OciState(const GlobalFlags& g, const std::string& id);
+int OciKill(const GlobalFlags& g, const std::string& id, const std::string& signal, bool all);
+int OciDelete(const GlobalFlags& g, const std::string& id, bool force);
+int OciRun(const GlobalFlags& g, const CreateFlags& f, const std::string& id);
+int OciList(const GlobalFlags& g, bool quiet);
+
+}  // namespace runsc
+
+#endif  // RUNSC_OCI_H_

@@ -1,0 +1,151 @@
+#!/bin/bash
+# The OCI lifecycle through runsc's runc-compatible CLI, on a bundle whose
+# root file system is busybox: run, create/start/state/kill/delete, errors,
+# mounts from config.json, exit statuses, and nothing left running.
+#   lifecycle.sh RUNSC PLATFORM
+set -u
+RUNSC=$1
+PLATFORM=$2
+BUSYBOX=$(command -v busybox || echo /bin/busybox)
+WORK=$(mktemp -d)
+STATE=$WORK/state
+R=("$RUNSC" --platform="$PLATFORM" --root="$STATE")
+failures=0
+trap 'for id in $("${R[@]}" list -q 2>/dev/null); do "${R[@]}" delete -f "$id" >/dev/null 2>&1; done; rm -rf "$WORK"' EXIT
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_eq() {  # what got want
+  if [ "$2" != "$3" ]; then fail "$1: got [$2], want [$3]"; else echo "ok: $1"; fi
+}
+state_of() { "${R[@]}" state "$1" 2>/dev/null | sed -n 's/.*"status": "\(.*\)".*/\1/p'; }
+pid_of() { "${R[@]}" state "$1" 2>/dev/null | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
+wait_state() {  # id want
+  for _ in $(seq 100); do [ "$(state_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+# --- the bundle -------------------------------------------------------------
+B=$WORK/bundle
+mkdir -p "$B/rootfs/bin" "$B/rootfs/etc"
+cp "$BUSYBOX" "$B/rootfs/bin/busybox"
+for a in sh echo cat sleep ls true false mkdir id hostname wc; do ln -s busybox "$B/rootfs/bin/$a"; done
+echo "from-the-image" > "$B/rootfs/etc/motd"
+echo "127.0.0.1 injected.example" > "$WORK/hosts"
+config() {  # args-json
+  cat > "$B/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": $1,
+    "env": ["PATH=/bin", "GREETING=hello"],
+    "cwd": "/",
+    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 512}]
+  },
+  "root": {"path": "rootfs"},
+  "hostname": "oci-box",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
+    {"destination": "/data", "type": "tmpfs", "source": "tmpfs"},
+    {"destination": "/etc/hosts", "type": "bind", "source": "$WORK/hosts", "options": ["rbind", "ro"]}
+  ]
+}
+EOF
+}
+
+# --- run: output, environment, mounts, exit status ---------------------------
+config '["sh", "-c", "echo $GREETING; hostname; cat /etc/motd /etc/hosts; ulimit -n; echo x > /data/f && cat /data/f; echo $$; echo changed > /etc/motd; exit 7"]'
+out=$("${R[@]}" run --bundle "$B" c-run 2>"$WORK/err")
+rc=$?
+expect_eq "run exit status" "$rc" 7
+expect_eq "run output" "$out" "$(printf 'hello\noci-box\nfrom-the-image\n127.0.0.1 injected.example\n512\nx\n1')"
+expect_eq "the image on the host is unchanged" "$(cat "$B/rootfs/etc/motd")" "from-the-image"
+expect_eq "run leaves no state" "$("${R[@]}" list -q)" ""
+
+# The process is pid 1: like a pid namespace's init it ignores signals it
+# has no handler for, even SIGKILL, when they come from inside.
+config '["sh", "-c", "kill -9 $$; echo survived"]'
+out=$("${R[@]}" run --bundle "$B" c-init 2>&1)
+expect_eq "pid 1 survives its own SIGKILL" "$?/$out" "0/survived"
+
+# Killed from outside: run reports 128+9.
+config '["sh", "-c", "while true; do sleep 0.1; done"]'
+"${R[@]}" run --bundle "$B" c-killed >/dev/null 2>&1 &
+run_pid=$!
+wait_state c-killed running
+"${R[@]}" kill c-killed TERM
+sleep 0.3
+expect_eq "SIGTERM without a handler does not stop pid 1" "$(state_of c-killed)" running
+"${R[@]}" kill c-killed KILL
+wait "$run_pid"
+expect_eq "killed container status" "$?" 137
+
+# --- create / start / state / kill / delete ----------------------------------
+config '["sh", "-c", "trap \"echo got-term; exit 3\" TERM; echo started; while true; do sleep 0.1; done"]'
+"${R[@]}" create --bundle "$B" --pid-file "$WORK/pid" c1 >"$WORK/c1.out" 2>&1
+expect_eq "create" "$?" 0
+expect_eq "state after create" "$(state_of c1)" created
+expect_eq "pid file is the state's pid" "$(cat "$WORK/pid")" "$(pid_of c1)"
+"${R[@]}" create --bundle "$B" c1 >/dev/null 2>&1
+expect_eq "create of an existing id fails" "$?" 1
+expect_eq "created container has not run yet" "$(cat "$WORK/c1.out")" ""
+"${R[@]}" start c1
+expect_eq "start" "$?" 0
+expect_eq "state after start" "$(state_of c1)" running
+"${R[@]}" start c1 >/dev/null 2>&1
+expect_eq "second start fails" "$?" 1
+for _ in $(seq 50); do grep -q started "$WORK/c1.out" && break; sleep 0.1; done
+expect_eq "the program runs" "$(head -1 "$WORK/c1.out")" started
+"${R[@]}" delete c1 >/dev/null 2>&1
+expect_eq "delete of a running container fails" "$?" 1
+"${R[@]}" kill c1 TERM
+expect_eq "kill TERM" "$?" 0
+wait_state c1 stopped
+expect_eq "state after the program exits" "$(state_of c1)" stopped
+expect_eq "the program saw SIGTERM" "$(tail -1 "$WORK/c1.out")" got-term
+"${R[@]}" kill c1 KILL >/dev/null 2>&1
+expect_eq "kill of a stopped container fails" "$?" 1
+sentry=$(cat "$WORK/pid")
+"${R[@]}" delete c1
+expect_eq "delete" "$?" 0
+"${R[@]}" state c1 >/dev/null 2>&1
+expect_eq "state of a deleted container fails" "$?" 1
+
+# delete --force of a running container, and kill of a created one.
+"${R[@]}" create --bundle "$B" c2 >/dev/null 2>&1 && "${R[@]}" start c2
+p2=$(pid_of c2)
+"${R[@]}" delete --force c2
+expect_eq "delete --force" "$?" 0
+sleep 0.2
+if kill -0 "$p2" 2>/dev/null && [ "$(awk '{print $3}' /proc/$p2/stat)" != Z ]; then
+  fail "the sandbox of c2 still runs after delete --force"
+fi
+"${R[@]}" create --bundle "$B" c3 >/dev/null 2>&1
+"${R[@]}" kill c3 KILL
+wait_state c3 stopped
+expect_eq "kill of a created container stops it" "$(state_of c3)" stopped
+"${R[@]}" delete c3
+
+# --- bad input ----------------------------------------------------------------
+"${R[@]}" create --bundle "$WORK/nowhere" c4 >/dev/null 2>&1
+expect_eq "missing bundle" "$?" 1
+"${R[@]}" --log "$WORK/log.json" --log-format json create --bundle "$WORK/nowhere" c4 >/dev/null 2>&1
+grep -q '"level":"error".*"msg":"bundle .*nowhere' "$WORK/log.json" \
+  || fail "the JSON log holds the error: $(cat "$WORK/log.json" 2>&1)"
+echo '{"process": {"args": []}, "root": {"path": "rootfs"}}' > "$B/config.json"
+"${R[@]}" create --bundle "$B" c5 >/dev/null 2>"$WORK/err"
+expect_eq "empty args" "$?" 1
+grep -q "process.args" "$WORK/err" || fail "empty args error names the field: $(cat "$WORK/err")"
+"${R[@]}" create --bundle "$B" "../escape" >/dev/null 2>&1
+expect_eq "an id with a slash" "$?" 1
+expect_eq "no container left" "$("${R[@]}" list -q)" ""
+
+# Nothing of ours left running (sentry or gofer of these containers).
+sleep 0.2
+left=$(pgrep -f "runsc .*(boot|gofer --root=$B)" || true)
+[ -z "$left" ] || fail "processes left running: $left"
+
+if [ "$failures" -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
+echo "all OCI lifecycle checks passed"

@@ -1,0 +1,78 @@
+#!/bin/bash
+# podman driving runsc as its OCI runtime (--runtime): run, exit statuses,
+# environment/user/workdir, detached containers, stop, kill, rm. Skipped
+# (exit 77) where podman is not installed or we are not root.
+#   podman.sh RUNSC PLATFORM
+set -u
+RUNSC=$1
+PLATFORM=$2
+if ! command -v podman >/dev/null || [ "$(id -u)" != 0 ]; then
+  echo "SKIP: podman is not installed or not running as root"
+  exit 77
+fi
+BUSYBOX=$(command -v busybox || echo /bin/busybox)
+WORK=$(mktemp -d)
+# The runtime flags podman passes through: a wrapper picks the platform.
+cat > "$WORK/runtime" <<EOF2
+#!/bin/sh
+exec "$RUNSC" --platform=$PLATFORM "\$@"
+EOF2
+chmod +x "$WORK/runtime"
+P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs
+   --cgroup-manager cgroupfs --events-backend file --runtime "$WORK/runtime")
+failures=0
+cleanup() {
+  "${P[@]}" rm -a -f >/dev/null 2>&1
+  "${P[@]}" rmi -a -f >/dev/null 2>&1
+  rm -rf "$WORK" 2>/dev/null || { umount -R "$WORK"/* 2>/dev/null; rm -rf "$WORK"; }
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_eq() { if [ "$2" != "$3" ]; then fail "$1: got [$2], want [$3]"; else echo "ok: $1"; fi; }
+
+mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/etc"
+cp "$BUSYBOX" "$WORK/rootfs/bin/busybox"
+for a in sh echo cat sleep ls id pwd wc true; do ln -s busybox "$WORK/rootfs/bin/$a"; done
+echo image > "$WORK/rootfs/etc/motd"
+tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
+"${P[@]}" import "$WORK/rootfs.tar" localhost/oci-test:latest >/dev/null 2>&1 || { echo "podman import failed"; exit 1; }
+IMG=localhost/oci-test:latest
+RUN=("${P[@]}" run --network none)
+
+out=$("${RUN[@]}" --rm -e FOO=bar -w /bin --user 1000:1000 "$IMG" \
+      sh -c 'echo $FOO; pwd; id; echo $$; (echo x > /not-mine) 2>/dev/null || echo not-writable-by-uid-1000; exit 5' 2>&1)
+rc=$?
+expect_eq "run: exit status" "$rc" 5
+expect_eq "run: output" "$out" "$(printf 'bar\n/bin\nuid=1000 gid=1000 groups=1000\n1\nnot-writable-by-uid-1000')"
+
+out=$("${RUN[@]}" --rm "$IMG" sh -c 'echo changed > /etc/motd; cat /etc/motd' 2>&1)
+expect_eq "run: the container writes its own root" "$out" changed
+out=$("${RUN[@]}" --rm "$IMG" cat /etc/motd 2>&1)
+expect_eq "run: a new container starts from the image" "$out" image
+
+"${RUN[@]}" --rm "$IMG" /bin/no-such-command >/dev/null 2>&1
+expect_eq "run: missing command" "$?" 127
+
+cid=$("${RUN[@]}" -d "$IMG" sh -c 'trap "exit 9" TERM; while true; do sleep 0.1; done')
+expect_eq "run -d" "$?" 0
+sleep 0.5
+expect_eq "ps shows it running" "$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" running
+"${P[@]}" stop -t 5 "$cid" >/dev/null
+expect_eq "stop: SIGTERM reaches the handler" "$("${P[@]}" inspect -f '{{.State.ExitCode}}' "$cid")" 9
+expect_eq "stop: exited" "$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" exited
+"${P[@]}" rm "$cid" >/dev/null
+expect_eq "rm" "$?" 0
+
+cid=$("${RUN[@]}" -d "$IMG" sh -c 'while true; do sleep 0.1; done')
+sleep 0.5
+"${P[@]}" kill "$cid" >/dev/null
+"${P[@]}" wait "$cid" >/dev/null
+expect_eq "kill: status of a container killed by SIGKILL" \
+  "$("${P[@]}" inspect -f '{{.State.ExitCode}}' "$cid")" 137
+"${P[@]}" rm "$cid" >/dev/null
+
+sleep 0.3
+left=$(pgrep -f "$RUNSC .*(boot|gofer)" || true)
+[ -z "$left" ] || fail "sandbox processes left running: $left"
+if [ "$failures" -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
+echo "all podman checks passed"
