@@ -226,7 +226,9 @@ absl::Status RunGoferProcess(const GoferProcessOptions& opts) {
   if (opts.sock_fds.empty()) return absl::InvalidArgumentError("no gofer socket");
   sentry::SetLogPrefix("gofer");
   // Die with the Sentry's launcher rather than linger as a stray.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return Fail("PR_SET_PDEATHSIG");
+  if (opts.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+    return Fail("PR_SET_PDEATHSIG");
+  }
   if (absl::Status s = PivotInto(opts.root, opts.read_only); !s.ok()) return s;
   int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return Fail("open new root");

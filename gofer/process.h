@@ -25,6 +25,9 @@ struct GoferProcessOptions {
   std::vector<int> sock_fds;  // SOCK_SEQPACKET channels to the Sentry
   bool seccomp = true;        // false only to debug the filter itself
   int max_channels = 16;
+  // Die with the launcher (runsc do/run). An OCI create's launcher exits
+  // at once: then the Gofer ends when the Sentry closes its channels.
+  bool die_with_parent = true;
 };
 
 // Returns when the Sentry has closed every channel (OK), or an error if

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "fs/host/host_file.h"
 #include "platform/platform.h"
+#include "runsc/control.h"
 #include "runsc/flags.h"
 #include "runsc/isolation.h"
 #include "runsc/rootfs.h"
@@ -86,6 +87,9 @@ int ExitCodeOf(int status) {
 
 int RunBoot(const BootFlags& b) {
   sentry::SetLogPrefix("sentry");
+  // The log and stdio may be pipes whose reader goes away (a container
+  // engine's): writes then fail with EPIPE instead of killing the Sentry.
+  signal(SIGPIPE, SIG_IGN);
   if (b.log_fd >= 0) sentry::SetLogFd(b.log_fd);
   BootSpec spec;
   if (!ReadSpec(b.spec_fd, &spec)) {
@@ -158,7 +162,17 @@ int RunBoot(const BootFlags& b) {
     return 125;
   }
   std::thread(ForwardSignals, &kernel, spec.container_init()).detach();
+  if (b.control_fd >= 0) std::thread(ServeControl, &kernel, b.control_fd).detach();
 
+  if (b.ready_fd >= 0) {
+    // `runsc create` returns now: everything that can fail has been done.
+    char c = 1;
+    ssize_t n;
+    do {
+      n = write(b.ready_fd, &c, 1);
+    } while (n < 0 && errno == EINTR);
+    close(b.ready_fd);
+  }
   if (b.start_fd >= 0) {
     // OCI create: everything is ready; `runsc start` writes one byte (or
     // `runsc delete` kills us before that).

@@ -29,7 +29,9 @@ struct BootFlags {
   int gofer_fd = -1;
   int spec_fd = -1;
   int log_fd = -1;
-  int start_fd = -1;  // OCI create: wait for a byte here before starting
+  int start_fd = -1;    // OCI create: wait for a byte here before starting
+  int control_fd = -1;  // OCI: the listening control socket (exec)
+  int ready_fd = -1;    // OCI create: one byte here once ready to start
 };
 int RunBoot(const BootFlags& b);
 

@@ -82,6 +82,7 @@ absl::StatusOr<Launched> LaunchSandbox(const GlobalFlags& g, const LaunchOptions
     if (g.debug) argv.push_back("--debug");
     argv.insert(argv.end(), {"gofer", "--root=" + o.gofer_root, "--sock-fd=0", "--log-fd=1"});
     if (o.gofer_read_only) argv.push_back("--read-only");
+    if (!o.tie_to_caller) argv.push_back("--detached");
     ExecWithFds({sv[1], o.log_fd}, argv, o.tie_to_caller);
   }
   close(sv[1]);
@@ -100,10 +101,13 @@ absl::StatusOr<Launched> LaunchSandbox(const GlobalFlags& g, const LaunchOptions
   if (l.sentry == 0) {
     std::vector<int> fds = o.stdio;
     fds.resize(3, -1);
-    fds.insert(fds.end(), {sv[0], spec_pipe[0], o.log_fd, o.start_fd});
+    fds.insert(fds.end(),
+               {sv[0], spec_pipe[0], o.log_fd, o.start_fd, o.control_fd, o.ready_fd});
     std::vector<std::string> argv = {"runsc", "boot", "--gofer-fd=3", "--spec-fd=4",
                                      "--log-fd=5"};
     if (o.start_fd >= 0) argv.push_back("--start-fd=6");
+    if (o.control_fd >= 0) argv.push_back("--control-fd=7");
+    if (o.ready_fd >= 0) argv.push_back("--ready-fd=8");
     ExecWithFds(fds, argv, o.tie_to_caller);
   }
   close(sv[0]);

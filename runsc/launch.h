@@ -24,6 +24,11 @@ struct LaunchOptions {
   // When >= 0, the Sentry waits for one byte on this fd before it starts
   // the program (OCI create/start).
   int start_fd = -1;
+  // When >= 0, a listening control socket the Sentry serves (exec).
+  int control_fd = -1;
+  // When >= 0, the Sentry writes one byte here once it is ready to start
+  // (OCI create returns only then, like runc's create).
+  int ready_fd = -1;
   // Tie both processes to the caller's life (PR_SET_PDEATHSIG): `do` and
   // `run`; an OCI `create` leaves them running after it exits.
   bool tie_to_caller = true;

@@ -34,7 +34,7 @@ std::string DefaultPlatform() {
 }
 
 int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only, int sock_fd,
-              int log_fd);
+              int log_fd, bool detached);
 
 namespace {
 
@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
   boot_app->add_option("--spec-fd", boot.spec_fd)->required();
   boot_app->add_option("--log-fd", boot.log_fd);
   boot_app->add_option("--start-fd", boot.start_fd);
+  boot_app->add_option("--control-fd", boot.control_fd);
+  boot_app->add_option("--ready-fd", boot.ready_fd);
   boot_app->group("");
 
   std::string gofer_root = "/";
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
   gofer_app->add_flag("--read-only", gofer_ro);
   gofer_app->add_option("--sock-fd", gofer_sock)->required();
   gofer_app->add_option("--log-fd", gofer_log);
+  bool gofer_detached = false;
+  gofer_app->add_flag("--detached", gofer_detached);
   gofer_app->group("");
 
   runsc::CreateFlags create;
@@ -120,6 +124,25 @@ int main(int argc, char** argv) {
   CLI::App* delete_app = app.add_subcommand("delete", "delete a container");
   delete_app->add_flag("-f,--force", force, "kill it if it still runs");
   delete_app->add_option("id", id, "container id")->required();
+  runsc::ExecFlags execf;
+  std::vector<std::string> ignored_list;
+  CLI::App* exec_app = app.add_subcommand("exec", "run a process in a running container");
+  exec_app->add_option("-p,--process", execf.process_file, "an OCI process JSON file");
+  exec_app->add_flag("-d,--detach", execf.detach, "do not wait (the pid file's process waits)");
+  exec_app->add_option("--pid-file", execf.pid_file, "a host process that exits with the process");
+  exec_app->add_option("--console-socket", execf.console_socket, "(terminals: not supported yet)");
+  exec_app->add_flag("-t,--tty", execf.tty, "(terminals: not supported yet)");
+  exec_app->add_option("--cwd", execf.cwd, "working directory inside the container");
+  // One value per occurrence: the command follows the options.
+  exec_app->add_option("-e,--env", execf.env, "KEY=VALUE added to the environment")
+      ->allow_extra_args(false);
+  exec_app->add_option("-u,--user", execf.user, "uid[:gid]");
+  exec_app->add_option("--preserve-fds,--process-label,--apparmor,-c,--cap", ignored_list,
+                       "accepted for runc compatibility")
+      ->allow_extra_args(false);
+  exec_app->add_flag("--no-new-privs", ignored, "accepted for runc compatibility");
+  // ID, then the command and its own arguments untouched.
+  exec_app->prefix_command();
   CLI::App* list_app = app.add_subcommand("list", "list containers");
   list_app->add_flag("-q,--quiet", quiet, "ids only");
   list_app->add_option("-f,--format", ignored_str, "table (the only format)");
@@ -134,7 +157,8 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("do")) return runsc::RunDo(g, do_app->remaining());
   if (app.got_subcommand("boot")) return runsc::RunBoot(boot);
-  if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_sock, gofer_log);
+  if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_sock, gofer_log,
+                                                             gofer_detached);
   if (app.got_subcommand("syscalls")) return runsc::PrintSyscalls();
   runsc::SetOciLog(g.log, g.log_format);
   if (app.got_subcommand("create")) return runsc::OciCreate(g, create, id);
@@ -144,6 +168,15 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("kill")) return runsc::OciKill(g, id, signal, kill_all);
   if (app.got_subcommand("delete")) return runsc::OciDelete(g, id, force);
   if (app.got_subcommand("list")) return runsc::OciList(g, quiet);
+  if (app.got_subcommand("exec")) {
+    std::vector<std::string> rest = exec_app->remaining();
+    if (rest.empty()) {
+      fprintf(stderr, "runsc: exec: no container id given\n");
+      return 1;
+    }
+    execf.args.assign(rest.begin() + 1, rest.end());
+    return runsc::OciExec(g, execf, rest[0]);
+  }
   if (app.got_subcommand("seccomp-allowlist")) {
     if (which == "gofer") {
       auto rules = gofer::GoferSeccompRules(/*read_only=*/true);

@@ -12,7 +12,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +168,7 @@ void RemoveState(const GlobalFlags& g, const std::string& id) {
   unlink((d + "/state.json").c_str());
   unlink((d + "/state.json.tmp").c_str());
   unlink((d + "/start").c_str());
+  unlink((d + "/control.sock").c_str());
   rmdir(d.c_str());
 }
 
@@ -204,6 +208,36 @@ absl::Status WritePidFile(const std::string& path, pid_t pid) {
   return absl::OkStatus();
 }
 
+// The control socket's path through an O_PATH fd of the state directory:
+// short whatever --root is (sun_path holds 108 bytes).
+struct ControlAddr {
+  int dir_fd = -1;
+  struct sockaddr_un addr = {};
+  ~ControlAddr() {
+    if (dir_fd >= 0) close(dir_fd);
+  }
+};
+absl::Status MakeControlAddr(const std::string& dir, ControlAddr* a) {
+  a->dir_fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (a->dir_fd < 0) return absl::InternalError(absl::StrFormat("%s: %s", dir, strerror(errno)));
+  a->addr.sun_family = AF_UNIX;
+  snprintf(a->addr.sun_path, sizeof(a->addr.sun_path), "/proc/self/fd/%d/control.sock", a->dir_fd);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ListenControl(const std::string& dir) {
+  ControlAddr a;
+  if (auto s = MakeControlAddr(dir, &a); !s.ok()) return s;
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a.addr), sizeof(a.addr)) != 0 ||
+      listen(fd, 64) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return absl::InternalError(absl::StrFormat("control socket: %s", strerror(e)));
+  }
+  return fd;
+}
+
 // create and run: set up the state directory and launch. `start_now`
 // skips the start FIFO.
 absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f,
@@ -233,8 +267,24 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
       return absl::InternalError(absl::StrFormat("start fifo: %s", strerror(e)));
     }
   }
+  auto control = ListenControl(dir);
+  if (!control.ok()) {
+    if (start_fd >= 0) close(start_fd);
+    RemoveState(g, id);
+    return control.status();
+  }
+  int ready[2] = {-1, -1};
+  if (!start_now && pipe2(ready, O_CLOEXEC) != 0) {
+    int e = errno;
+    close(*control);
+    if (start_fd >= 0) close(start_fd);
+    RemoveState(g, id);
+    return absl::InternalError(absl::StrFormat("pipe: %s", strerror(e)));
+  }
   lo->stdio = {0, 1, 2};
   lo->start_fd = start_fd;
+  lo->control_fd = *control;
+  lo->ready_fd = ready[1];
   lo->tie_to_caller = tie;
   lo->log_fd = 2;
   if (!g.debug_log.empty()) {
@@ -242,6 +292,30 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
   }
   auto launched = LaunchSandbox(g, *lo);
   if (start_fd >= 0) close(start_fd);
+  close(*control);
+  if (ready[1] >= 0) close(ready[1]);
+  if (launched.ok() && ready[0] >= 0) {
+    // Like runc's create: return once the sandbox waits for `start`, or
+    // report why it could not get there.
+    char c;
+    ssize_t n;
+    do {
+      n = read(ready[0], &c, 1);
+    } while (n < 0 && errno == EINTR);
+    close(ready[0]);
+    if (n != 1) {
+      int st = 0;
+      kill(launched->gofer, SIGKILL);
+      waitpid(launched->sentry, &st, 0);
+      waitpid(launched->gofer, nullptr, 0);
+      RemoveState(g, id);
+      return absl::InternalError(absl::StrFormat(
+          "the sandbox failed to start (%s %d; its error is above)",
+          WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st)));
+    }
+  } else if (ready[0] >= 0) {
+    close(ready[0]);
+  }
   if (lo->log_fd > 2) close(lo->log_fd);
   if (!launched.ok()) {
     RemoveState(g, id);
@@ -385,6 +459,143 @@ int OciRun(const GlobalFlags& g, const CreateFlags& f, const std::string& id) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 125;
+}
+
+namespace {
+
+// Reads one ExecReply datagram; false at end of connection.
+bool ReadReply(int fd, ExecReply* r) {
+  char buf[65536];
+  ssize_t n;
+  do {
+    n = recv(fd, buf, sizeof(buf), 0);
+  } while (n < 0 && errno == EINTR);
+  return n > 0 && r->ParseFromArray(buf, static_cast<int>(n));
+}
+
+// Waits for the exec'd process to end and ends the same way: its exit code,
+// or death by its signal (so a waiter of this pid sees what it would see
+// of the process itself). The connection closing first means the sandbox
+// went away and took the process with it: SIGKILL.
+[[noreturn]] void FollowProcess(int fd) {
+  ExecReply r;
+  int status = SIGKILL;  // a wait status: killed by SIGKILL
+  if (ReadReply(fd, &r) && r.reply_case() == ExecReply::kExitedStatus) status = r.exited_status();
+  close(fd);
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+  struct rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+absl::Status BuildExecRequest(const GlobalFlags& g, const State& s, const ExecFlags& f,
+                              ExecRequest* req) {
+  BootSpec p;
+  if (!f.process_file.empty()) {
+    std::ifstream in(f.process_file);
+    if (!in) return absl::NotFoundError(absl::StrFormat("%s: %s", f.process_file, strerror(errno)));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (auto st = ParseProcessJson(text, &p); !st.ok()) return st;
+  } else {
+    // runc: the container's own process settings, with these arguments.
+    auto lo = LoadBundle(g, s.bundle);
+    if (!lo.ok()) return lo.status();
+    p = lo->spec;
+    if (f.args.empty()) return absl::InvalidArgumentError("exec: no command given");
+    p.clear_argv();
+    for (const auto& a : f.args) p.add_argv(a);
+  }
+  if (!f.cwd.empty()) p.set_cwd(f.cwd);
+  for (const auto& e : f.env) p.add_env(e);
+  if (!f.user.empty()) {
+    std::string u = f.user, gid;
+    if (size_t colon = u.find(':'); colon != std::string::npos) {
+      gid = u.substr(colon + 1);
+      u = u.substr(0, colon);
+    }
+    uint32_t uid_n = 0, gid_n = 0;
+    if (!absl::SimpleAtoi(u, &uid_n) || (!gid.empty() && !absl::SimpleAtoi(gid, &gid_n))) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--user %s: only numeric uid[:gid] is supported", f.user));
+    }
+    p.set_uid(uid_n);
+    p.set_gid(gid_n);
+    p.clear_groups();
+  }
+  for (const auto& a : p.argv()) req->add_argv(a);
+  for (const auto& e : p.env()) req->add_env(e);
+  req->set_cwd(p.cwd());
+  req->set_uid(p.uid());
+  req->set_gid(p.gid());
+  for (uint32_t gr : p.groups()) req->add_groups(gr);
+  req->set_umask(p.umask());
+  for (const auto& r : p.rlimits()) *req->add_rlimits() = r;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int OciExec(const GlobalFlags& g, const ExecFlags& f, const std::string& id) {
+  auto s = Load(g, id);
+  if (!s.ok()) return Fail(std::string(s.status().message()));
+  if (f.tty || !f.console_socket.empty()) return Fail("exec: terminals are not supported yet");
+  std::string status = Status(*s);
+  if (status != "running") return Fail(absl::StrFormat("cannot exec in a %s container", status));
+  ExecRequest req;
+  if (auto st = BuildExecRequest(g, *s, f, &req); !st.ok()) return Fail(std::string(st.message()));
+
+  ControlAddr a;
+  if (auto st = MakeControlAddr(Dir(g, id), &a); !st.ok()) return Fail(std::string(st.message()));
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&a.addr), sizeof(a.addr)) != 0) {
+    return Fail(absl::StrFormat("exec: cannot reach the sandbox of %s: %s", id, strerror(errno)));
+  }
+  std::string data;
+  req.SerializeToString(&data);
+  int stdio[3] = {0, 1, 2};
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(stdio))] = {};
+  struct iovec iov = {data.data(), data.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof(ctrl);
+  struct cmsghdr* h = CMSG_FIRSTHDR(&msg);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(stdio));
+  memcpy(CMSG_DATA(h), stdio, sizeof(stdio));
+  if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) return Fail(absl::StrFormat("exec: %s", strerror(errno)));
+
+  ExecReply r;
+  if (!ReadReply(fd, &r)) return Fail("exec: the sandbox closed the connection");
+  if (r.reply_case() == ExecReply::kError) {
+    Fail("exec: " + r.error());
+    return r.error_code() ? r.error_code() : 126;
+  }
+  // The pid-file holds a host process that lives as long as the exec'd
+  // process and exits with its status: this one, or with --detach a child
+  // left behind for the caller (conmon, the shim) to wait on.
+  if (f.detach) {
+    pid_t child = fork();
+    if (child < 0) return Fail(absl::StrFormat("fork: %s", strerror(errno)));
+    if (child == 0) {
+      setsid();
+      FollowProcess(fd);
+    }
+    close(fd);
+    if (auto st = WritePidFile(f.pid_file, child); !st.ok()) return Fail(std::string(st.message()));
+    return 0;
+  }
+  if (auto st = WritePidFile(f.pid_file, getpid()); !st.ok()) return Fail(std::string(st.message()));
+  FollowProcess(fd);
 }
 
 int OciList(const GlobalFlags& g, bool quiet) {

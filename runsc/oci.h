@@ -31,6 +31,23 @@ namespace runsc {
 // Reads <bundle>/config.json into launch options (spec, rootfs).
 absl::StatusOr<LaunchOptions> LoadBundle(const GlobalFlags& g, const std::string& bundle);
 
+// An OCI process object (runsc exec --process FILE) into `spec`'s process
+// fields (argv, env, cwd, user, rlimits).
+absl::Status ParseProcessJson(const std::string& text, BootSpec* spec);
+
+struct ExecFlags {
+  std::string process_file;  // --process: an OCI process JSON
+  bool detach = false;
+  std::string pid_file;
+  std::string console_socket;
+  bool tty = false;
+  std::string cwd;
+  std::vector<std::string> env;
+  std::string user;          // uid[:gid]
+  std::vector<std::string> args;
+};
+int OciExec(const GlobalFlags& g, const ExecFlags& f, const std::string& id);
+
 struct CreateFlags {
   std::string bundle = ".";
   std::string pid_file;

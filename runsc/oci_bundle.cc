@@ -147,6 +147,14 @@ absl::Status FillProcess(const json& p, BootSpec* spec) {
 
 }  // namespace
 
+absl::Status ParseProcessJson(const std::string& text, BootSpec* spec) {
+  try {
+    return FillProcess(json::parse(text), spec);
+  } catch (const json::exception& e) {
+    return Bad(e.what());
+  }
+}
+
 absl::StatusOr<LaunchOptions> LoadBundle(const GlobalFlags& g, const std::string& bundle) {
   char abs[PATH_MAX];
   if (realpath(bundle.c_str(), abs) == nullptr) {

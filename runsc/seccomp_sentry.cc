@@ -10,6 +10,7 @@
 #include <termios.h>
 
 #include "fs/host/host_file.h"
+#include "runsc/control.h"
 #include "runsc/seccomp.h"
 
 namespace runsc {
@@ -68,7 +69,9 @@ std::vector<SeccompRule> SentryRules(const std::string& platform) {
       {"sysinfo", {}, "sysinfo(2) for the sandbox (host memory size)"},
       {"getcpu", {}, "getcpu(2) for the sandbox"},
       {"sendmsg", {}, "requests to the gofer"},
-      {"recvmsg", {}, "replies and donated fds from the gofer"},
+      {"recvmsg", {}, "replies and donated fds from the gofer; exec requests"},
+      {"accept4", {{0, kAll, static_cast<uint64_t>(kControlFd)}},
+       "runsc exec connections, on the control socket's fd only"},
       {"epoll_create1", {}, "the host fd notifier"},
       {"epoll_ctl", {}, "watching host stdio for readiness"},
       {"epoll_wait", {}, "the host fd notifier thread"},

@@ -195,6 +195,10 @@ absl::Status Kernel::StartInit(const InitSpec& spec) {
     init_->limits.Set(r, lim);
     main_->limits.Set(r, lim);
   }
+  return ExecFirstProgram(task, spec);
+}
+
+absl::Status Kernel::ExecFirstProgram(const std::shared_ptr<Task>& task, const InitSpec& spec) {
   task->SetCreds(spec.creds);
   vfs::VirtualDentry root = vfs_->Root();
   vfs::PathContext ctx;
@@ -238,6 +242,54 @@ absl::Status Kernel::StartInit(const InitSpec& spec) {
   if (e != 0) return ErrnoToStatus(e, absl::StrFormat("cannot execute %s", path));
   task->Start(task);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<ThreadGroup>> Kernel::StartProcess(const InitSpec& spec) {
+  std::shared_ptr<Task> task;
+  std::shared_ptr<ThreadGroup> g;
+  {
+    absl::MutexLock l(&tasks_mu_);
+    if (main_exited_ || main_ == nullptr) {
+      return absl::FailedPreconditionError("the container is not running");
+    }
+    auto pid = AllocPidLocked();
+    if (!pid.ok()) return ErrnoToStatus(pid.error(), "no pid left");
+    g = std::make_shared<ThreadGroup>(this, *pid, std::make_shared<SignalHandlers>());
+    g->exit_signal = SIGCHLD;
+    g->start_ns = UptimeNs();
+    Session* s = CreateSessionLocked(*pid);
+    JoinProcessGroupLocked(g.get(), CreateProcessGroupLocked(*pid, s));
+    task = std::make_shared<Task>(this, g, *pid);
+    g->leader = task.get();
+    g->tasks.push_back(task.get());
+    RegisterGroupLocked(g);
+    RegisterTaskLocked(task);
+    running_threads_++;
+  }
+  for (const auto& [r, lim] : spec.rlimits) g->limits.Set(r, lim);
+  absl::Status s = ExecFirstProgram(task, spec);
+  if (!s.ok()) {
+    // It never ran: take it out of the tree again.
+    absl::MutexLock l(&tasks_mu_);
+    g->tasks.clear();
+    ReapLocked(g.get());
+    running_threads_--;
+    return s;
+  }
+  return g;
+}
+
+int Kernel::WaitProcess(const std::shared_ptr<ThreadGroup>& g) {
+  absl::MutexLock l(&tasks_mu_);
+  ThreadGroup* tg = g.get();
+  tasks_mu_.Await(absl::Condition(
+      +[](ThreadGroup* x) ABSL_EXCLUSIVE_LOCKS_REQUIRED(x->kernel()->tasks_mu_) {
+        return x->zombie;
+      },
+      tg));
+  int status = tg->wait_status;
+  ReapLocked(tg);
+  return status;
 }
 
 int Kernel::WaitForInit() {

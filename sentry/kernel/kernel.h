@@ -69,6 +69,14 @@ class Kernel {
   // Blocks until the command exits, kills what is left, waits for every
   // task thread, and returns the command's wait status.
   int WaitForInit();
+  // Starts another process in the running sandbox (runsc exec): its own
+  // session and process group, and no parent inside the sandbox (as a
+  // process entered from outside a pid namespace), so nobody inside
+  // reaps it: WaitProcess does.
+  absl::StatusOr<std::shared_ptr<ThreadGroup>> StartProcess(const InitSpec& spec);
+  // Blocks until `g` (from StartProcess) has exited, reaps it and returns
+  // its wait status.
+  int WaitProcess(const std::shared_ptr<ThreadGroup>& g);
 
   // --- the task tree; tasks_mu_ is the outermost kernel lock ---
   absl::Mutex tasks_mu_;
@@ -217,6 +225,9 @@ class Kernel {
   std::shared_ptr<ThreadGroup> init_;
   // The command: init_ itself, or pid 2 under the Sentry's init.
   std::shared_ptr<ThreadGroup> main_;
+  // Everything StartInit and StartProcess share once the task exists:
+  // credentials, cwd, stdio, PATH lookup, exec, start.
+  absl::Status ExecFirstProgram(const std::shared_ptr<Task>& task, const InitSpec& spec);
   bool main_exited_ ABSL_GUARDED_BY(tasks_mu_) = false;
   int running_threads_ ABSL_GUARDED_BY(tasks_mu_) = 0;
 

@@ -100,6 +100,30 @@ for _ in $(seq 50); do grep -q started "$WORK/c1.out" && break; sleep 0.1; done
 expect_eq "the program runs" "$(head -1 "$WORK/c1.out")" started
 "${R[@]}" delete c1 >/dev/null 2>&1
 expect_eq "delete of a running container fails" "$?" 1
+
+# exec: a second process in the running container.
+out=$("${R[@]}" exec c1 sh -c 'echo $GREETING $EXTRA; pwd; id -u; echo $$ $PPID; cat /proc/1/cmdline | wc -c; exit 4' 2>&1)
+expect_eq "exec: exit status" "$?" 4
+expect_eq "exec: output" "$(echo "$out" | head -3)" "$(printf 'hello\n/\n0')"
+read -r epid eppid < <(echo "$out" | sed -n 4p)
+[ "$epid" -gt 1 ] && [ "$eppid" = 0 ] || fail "exec: pid $epid ppid $eppid (want >1 and 0: no parent inside)"
+[ "$(echo "$out" | sed -n 5p)" -gt 0 ] || fail "exec: sees the container's pid 1"
+out=$("${R[@]}" exec --cwd /etc --env EXTRA=more --user 1000:1000 c1 sh -c 'echo $EXTRA; pwd; id -u; id -g')
+expect_eq "exec: --cwd --env --user" "$out" "$(printf 'more\n/etc\n1000\n1000')"
+echo '{"args": ["sh", "-c", "echo from-process-json; exit 2"], "cwd": "/bin", "env": ["PATH=/bin"]}' > "$WORK/process.json"
+out=$("${R[@]}" exec --process "$WORK/process.json" c1)
+expect_eq "exec --process" "$?/$out" "2/from-process-json"
+"${R[@]}" exec c1 /bin/no-such-program >/dev/null 2>&1
+expect_eq "exec: missing program" "$?" 127
+"${R[@]}" exec -d --pid-file "$WORK/exec.pid" c1 sh -c 'sleep 0.3; exit 6'
+expect_eq "exec -d" "$?" 0
+epid=$(cat "$WORK/exec.pid")
+while kill -0 "$epid" 2>/dev/null && [ "$(awk '{print $3}' /proc/$epid/stat 2>/dev/null)" != Z ]; do sleep 0.05; done
+# The pid-file process is not our child: check that it ended, not its status.
+kill -0 "$epid" 2>/dev/null && [ "$(awk '{print $3}' /proc/$epid/stat 2>/dev/null)" != Z ] \
+  && fail "exec -d: the pid-file process outlived the exec'd process"
+echo -n in | "${R[@]}" exec -e X=1 c1 sh -c 'cat; echo' > "$WORK/exec.out"
+expect_eq "exec: stdin passes through" "$(cat "$WORK/exec.out")" in
 "${R[@]}" kill c1 TERM
 expect_eq "kill TERM" "$?" 0
 wait_state c1 stopped
@@ -107,6 +131,8 @@ expect_eq "state after the program exits" "$(state_of c1)" stopped
 expect_eq "the program saw SIGTERM" "$(tail -1 "$WORK/c1.out")" got-term
 "${R[@]}" kill c1 KILL >/dev/null 2>&1
 expect_eq "kill of a stopped container fails" "$?" 1
+"${R[@]}" exec c1 true >/dev/null 2>&1
+expect_eq "exec in a stopped container fails" "$?" 1
 sentry=$(cat "$WORK/pid")
 "${R[@]}" delete c1
 expect_eq "delete" "$?" 0
@@ -134,6 +160,13 @@ expect_eq "missing bundle" "$?" 1
 "${R[@]}" --log "$WORK/log.json" --log-format json create --bundle "$WORK/nowhere" c4 >/dev/null 2>&1
 grep -q '"level":"error".*"msg":"bundle .*nowhere' "$WORK/log.json" \
   || fail "the JSON log holds the error: $(cat "$WORK/log.json" 2>&1)"
+# A sandbox that cannot come up: create reports it and leaves nothing.
+echo '{"process": {"args": ["true"]}, "root": {"path": "rootfs"},
+       "mounts": [{"destination": "/etc/motd/below-a-file", "type": "tmpfs"}]}' > "$B/config.json"
+"${R[@]}" create --bundle "$B" c-bad >/dev/null 2>"$WORK/err"
+expect_eq "create of a sandbox that fails to boot" "$?" 1
+grep -q "failed to start" "$WORK/err" || fail "create says the sandbox failed: $(cat "$WORK/err")"
+expect_eq "a failed create leaves no state" "$("${R[@]}" list -q)" ""
 echo '{"process": {"args": []}, "root": {"path": "rootfs"}}' > "$B/config.json"
 "${R[@]}" create --bundle "$B" c5 >/dev/null 2>"$WORK/err"
 expect_eq "empty args" "$?" 1

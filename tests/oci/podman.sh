@@ -57,6 +57,12 @@ cid=$("${RUN[@]}" -d "$IMG" sh -c 'trap "exit 9" TERM; while true; do sleep 0.1;
 expect_eq "run -d" "$?" 0
 sleep 0.5
 expect_eq "ps shows it running" "$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" running
+out=$("${P[@]}" exec "$cid" sh -c 'echo from exec; exit 3')
+expect_eq "exec: output and status" "$?/$out" "3/from exec"
+out=$("${P[@]}" exec -e A=b -w /bin -u 1000 "$cid" sh -c 'echo $A; pwd; id -u')
+expect_eq "exec: env, workdir, user" "$out" "$(printf 'b\n/bin\n1000')"
+out=$(echo piped | "${P[@]}" exec -i "$cid" cat)
+expect_eq "exec -i: stdin" "$out" piped
 "${P[@]}" stop -t 5 "$cid" >/dev/null
 expect_eq "stop: SIGTERM reaches the handler" "$("${P[@]}" inspect -f '{{.State.ExitCode}}' "$cid")" 9
 expect_eq "stop: exited" "$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" exited
