@@ -1,5 +1,5 @@
 // OCI runtime commands (runc-compatible): create, start, state, kill,
-// delete, run, list. A container is one sandbox (one Gofer, one Sentry);
+// delete, run, list, exec. A container is one sandbox (one Gofer, one Sentry);
 // its state lives in <root>/<id>/ (default root /run/runsc).
 //
 // What a bundle's config.json may ask for and how it maps:
