@@ -38,27 +38,6 @@ inline uint64_t MonotonicNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Measures one stretch of application execution as seen from the Sentry
-// thread that resumed it: the wall time until the application stopped,
-// minus the CPU the Sentry thread itself used meanwhile (resuming and
-// waiting cost host CPU that is already charged as system time).
-class AppRunTimer {
- public:
-  AppRunTimer() : wall_(MonotonicNs()), cpu_(ThreadCpuNs()) {}
-  uint64_t Elapsed() const {
-    uint64_t wall = MonotonicNs() - wall_, cpu = ThreadCpuNs() - cpu_;
-    return wall > cpu ? wall - cpu : 0;
-  }
-
- private:
-  static uint64_t ThreadCpuNs() {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-  }
-  uint64_t wall_, cpu_;
-};
-
 class MemoryFile;
 
 // Host protection bits for mappings (PROT_READ/WRITE/EXEC).
@@ -112,6 +91,12 @@ class Context {
   // Makes the current or next Switch return kInterrupted soon. Thread-safe.
   virtual void Interrupt() = 0;
 
+  // The task is about to sleep in the Sentry (a blocking syscall): a
+  // platform whose application thread busy-waits for the Sentry's answer
+  // lets it sleep now instead of burning a CPU others need. Called from
+  // the task's own thread.
+  virtual void WillBlock() {}
+
   // Copies the platform's FP state into ac.fp (sets ac.fp_valid).
   virtual void PullFpState(ArchContext& ac) = 0;
 
@@ -129,7 +114,8 @@ class Context {
   // no process read another process's thread CPU clock, so platforms whose
   // application threads are host threads of other processes count the
   // wall time between resuming the application and its next stop: what
-  // gVisor does too, and exact while the thread is not preempted.
+  // gVisor does too, and exact while the thread is not preempted. (The
+  // Sentry's own CPU during Switch is then not system time: Task.)
   virtual uint64_t AppCpuTimeNs() = 0;
 };
 

@@ -202,7 +202,7 @@ SwitchResult PtraceContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
       if (sched_setaffinity(thread_.tid(), sizeof(set), &set) == 0) pinned_cpu_ = cpu;
     }
   }
-  const AppRunTimer run;
+  const uint64_t resumed = MonotonicNs();
   if (!thread_.SetRegs(ac.regs) ||
       ptrace(PTRACE_SYSEMU, thread_.tid(), nullptr, nullptr) != 0) {
     res.reason = StopReason::kDead;
@@ -210,7 +210,7 @@ SwitchResult PtraceContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
   }
   int status;
   WaitOutcome waited = thread_.Wait(&status);
-  app_ns_ += run.Elapsed();
+  app_ns_ += MonotonicNs() - resumed;
   if (waited == WaitOutcome::kExited) {
     thread_ = StubThread();
     as_ = nullptr;

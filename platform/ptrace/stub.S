@@ -194,6 +194,7 @@ stub_batch:
 #define CTX_STUB_SLEEPING 56
 #define CTX_SENTRY_SLEEPING 60
 #define CTX_SPIN 64
+#define CTX_SENTRY_BLOCKED 72
 #define CTX_INFO 128
 #define CTX_GREGS 256
 #define CTX_OPS 512
@@ -251,9 +252,12 @@ systrap_handler:
     mov CTX_SPIN(%r15), %rcx
 5:  cmpl $2, CTX_STATE(%r15)
     je 6f
+    cmpl $0, CTX_SENTRY_BLOCKED(%r15)
+    jne 8f                        // the Sentry's task sleeps: so do we
     pause
     dec %rcx
     jnz 5b
+8:
     movl $1, CTX_STUB_SLEEPING(%r15)
     mfence
     cmpl $2, CTX_STATE(%r15)

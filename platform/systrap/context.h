@@ -41,7 +41,10 @@ struct ContextPage {
   std::atomic<uint32_t> stub_sleeping;    // 56: the stub is (about to be) in FUTEX_WAIT
   std::atomic<uint32_t> sentry_sleeping;  // 60: the Sentry is (about to be) in FUTEX_WAIT
   uint64_t spin;                // 64
-  uint8_t pad1[128 - 72];
+  // 72: the Sentry will not answer soon (its task blocks): the stub stops
+  // spinning and sleeps. Cleared with each new command.
+  std::atomic<uint32_t> sentry_blocked;
+  uint8_t pad1[128 - 76];
   siginfo_t info;               // 128
   uint64_t gregs[23];           // 256: mcontext gregs (REG_R8 ... REG_CR2)
   uint8_t pad2[512 - 256 - 23 * 8];
@@ -58,6 +61,7 @@ static_assert(offsetof(ContextPage, gs_base) == 48);
 static_assert(offsetof(ContextPage, stub_sleeping) == 56);
 static_assert(offsetof(ContextPage, sentry_sleeping) == 60);
 static_assert(offsetof(ContextPage, spin) == 64);
+static_assert(offsetof(ContextPage, sentry_blocked) == 72);
 static_assert(offsetof(ContextPage, info) == 128);
 static_assert(offsetof(ContextPage, gregs) == 256);
 static_assert(offsetof(ContextPage, ops) == 512);

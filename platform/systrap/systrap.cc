@@ -32,7 +32,7 @@ thread_local SysThread* tls_thread = nullptr;
 // loops then hand over without waking a sleeping CPU.
 constexpr uint64_t kSentrySpinNs = 50000;
 // Iterations of `pause` the stub spins for the Sentry's answer.
-constexpr uint64_t kStubSpin = 20000;
+constexpr uint64_t kStubSpin = 700;
 // Default segment word (cs, gs, fs, ss) for a thread that never stopped.
 constexpr uint64_t kDefaultCsGsFs = kUserCS | (kUserDS << 48);
 
@@ -47,8 +47,9 @@ uint64_t NowNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-void Give(const SysThread& t, uint32_t cmd) {
+void Give(const SysThread& t, uint32_t cmd, uint64_t* cpu_ns = nullptr) {
   t.ctx->cmd = cmd;
+  t.ctx->sentry_blocked.store(0, std::memory_order_relaxed);
   // Store, full fence, then check whether the stub sleeps: pairs with the
   // stub's "flag, fence, check state" so one side always sees the other.
   t.ctx->state.store(kStateStub, std::memory_order_seq_cst);
@@ -414,9 +415,9 @@ SwitchResult SystrapContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
   } else {
     c->fp_dirty = 0;
   }
-  const AppRunTimer run;
+  const uint64_t resumed = NowNs();
   bool ran = RunCommand(thread_, kCmdResume);
-  app_ns_ += run.Elapsed();
+  app_ns_ += NowNs() - resumed;
   if (!ran) {
     thread_ = SysThread{};
     as_ = nullptr;
@@ -456,6 +457,10 @@ SwitchResult SystrapContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
   }
   res.reason = StopReason::kSignal;
   return res;
+}
+
+void SystrapContext::WillBlock() {
+  if (thread_.valid()) thread_.ctx->sentry_blocked.store(1, std::memory_order_relaxed);
 }
 
 void SystrapContext::Interrupt() {

@@ -80,6 +80,7 @@ class SystrapContext : public Context {
 
   SwitchResult Switch(AddressSpace* as, ArchContext& ac) override;
   void Interrupt() override;
+  void WillBlock() override;
   void PullFpState(ArchContext& ac) override;
   Errno PrepareSibling(AddressSpace* as, Context& child) override;
   void Release() override;

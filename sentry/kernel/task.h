@@ -161,7 +161,10 @@ class Task {
   // Samples this task's CPU time, publishes it, charges the difference to
   // its thread group and fires the group's CPU timers that are due. Only
   // the task's own thread calls it.
-  void AccountCpuTime();
+  // `switch_start_cpu`: SwitchStartCpu() taken just before the Switch that
+  // just returned (0: not after a Switch).
+  void AccountCpuTime(uint64_t switch_start_cpu = 0);
+  uint64_t SwitchStartCpu();
   // Exact CPU time; only from the task's own thread.
   CpuTimes OwnCpuTime();
   // As of the task's last sample; from any thread.
@@ -275,6 +278,9 @@ class Task {
   // CPU time as of the last AccountCpuTime, and whether the application
   // is running (for the CPU tick).
   std::atomic<uint64_t> pub_user_ns_{0}, pub_sys_ns_{0};
+  // Host CPU this task's thread used inside Switch (own thread only).
+  uint64_t switch_cpu_ns_ = 0;
+  CpuTimes OwnCpuTimeAt(uint64_t thread_ns);
   std::atomic<bool> in_app_{false};
   std::atomic<bool> cpu_clock_stopped_{false};
   std::atomic<bool> killed_{false};

@@ -49,6 +49,8 @@ BlockResult Task::BlockKillable(uint32_t seq, absl::Time deadline) {
   for (;;) {
     if (killed_.load(std::memory_order_acquire)) return BlockResult::kInterrupted;
     if (wake_seq_.load(std::memory_order_acquire) != seq) return BlockResult::kWoken;
+    // The application thread need not wait actively for this answer.
+    if (ctx_) ctx_->WillBlock();
     if (deadline == absl::InfiniteFuture()) {
       FutexWaitOn(&wake_seq_, seq, nullptr);
       continue;
@@ -64,6 +66,8 @@ BlockResult Task::Block(uint32_t seq, absl::Time deadline) {
   for (;;) {
     if (interrupt_.load(std::memory_order_acquire)) return BlockResult::kInterrupted;
     if (wake_seq_.load(std::memory_order_acquire) != seq) return BlockResult::kWoken;
+    // The application thread need not wait actively for this answer.
+    if (ctx_) ctx_->WillBlock();
     if (deadline == absl::InfiniteFuture()) {
       FutexWaitOn(&wake_seq_, seq, nullptr);
       continue;

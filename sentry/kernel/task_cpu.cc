@@ -15,10 +15,23 @@ uint64_t ThisThreadCpuNs() {
 
 }  // namespace
 
-CpuTimes Task::OwnCpuTime() { return {ctx_->AppCpuTimeNs(), ThisThreadCpuNs()}; }
+CpuTimes Task::OwnCpuTime() { return OwnCpuTimeAt(ThisThreadCpuNs()); }
 
-void Task::AccountCpuTime() {
-  CpuTimes now = OwnCpuTime();
+CpuTimes Task::OwnCpuTimeAt(uint64_t thread_ns) {
+  // The Sentry thread's CPU inside Switch (resuming the application,
+  // waiting for it) is already in the application's time.
+  uint64_t sys = thread_ns > switch_cpu_ns_ ? thread_ns - switch_cpu_ns_ : 0;
+  return {ctx_->AppCpuTimeNs(), sys};
+}
+
+uint64_t Task::SwitchStartCpu() { return ThisThreadCpuNs(); }
+
+void Task::AccountCpuTime(uint64_t switch_start_cpu) {
+  uint64_t thread_ns = ThisThreadCpuNs();
+  if (switch_start_cpu != 0 && thread_ns > switch_start_cpu) {
+    switch_cpu_ns_ += thread_ns - switch_start_cpu;
+  }
+  CpuTimes now = OwnCpuTimeAt(thread_ns);
   CpuTimes pub = PublishedCpuTime();
   // Clocks never run backwards, but a platform context that changed its
   // host thread could report less; never un-charge the group.

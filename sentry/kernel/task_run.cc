@@ -25,10 +25,11 @@ void Task::Run() {
       continue;
     }
     uint64_t generation = mm_->generation();
+    const uint64_t switch_cpu = SwitchStartCpu();
     in_app_.store(true, std::memory_order_release);
     SwitchResult r = ctx_->Switch(*as, arch_);
     in_app_.store(false, std::memory_order_release);
-    AccountCpuTime();
+    AccountCpuTime(switch_cpu);
     switch (r.reason) {
       case StopReason::kSyscall:
         HandleSyscall();
