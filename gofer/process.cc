@@ -229,27 +229,40 @@ absl::Status RunGoferProcess(const GoferProcessOptions& opts) {
   if (opts.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
     return Fail("PR_SET_PDEATHSIG");
   }
+  // Bind sources are opened while the host is still in view; the fds keep
+  // them reachable after the pivot, and nothing else outside the root is.
+  std::vector<ServedMount> mounts(1);
+  bool all_read_only = opts.read_only;
+  for (const auto& b : opts.binds) {
+    int fd = open(b.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Fail(("open bind mount source " + b.source).c_str());
+    mounts.push_back(ServedMount{fd, b.read_only});
+    all_read_only = all_read_only && b.read_only;
+  }
   if (absl::Status s = PivotInto(opts.root, opts.read_only); !s.ok()) return s;
   int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return Fail("open new root");
+  mounts[0] = ServedMount{root_fd, opts.read_only};
   // Modes of created files are exactly what the Sentry asks (it applied
   // the sandbox's umask already).
   umask(0);
   std::vector<int> keep = opts.sock_fds;
-  keep.insert(keep.end(), {0, 1, 2, sentry::LogFd(), root_fd});
+  keep.insert(keep.end(), {0, 1, 2, sentry::LogFd()});
+  for (const ServedMount& m : mounts) keep.push_back(m.root_fd);
   CloseOtherFds(keep);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Fail("PR_SET_NO_NEW_PRIVS");
-  if (absl::Status s = DropCapabilities(GoferCapabilities(opts.read_only)); !s.ok()) return s;
+  // Only a writable mount needs the capabilities and syscalls to change files.
+  if (absl::Status s = DropCapabilities(GoferCapabilities(all_read_only)); !s.ok()) return s;
   if (opts.seccomp) {
-    if (absl::Status s = InstallSeccompFilter(GoferSeccompRules(opts.read_only)); !s.ok()) return s;
+    if (absl::Status s = InstallSeccompFilter(GoferSeccompRules(all_read_only)); !s.ok()) return s;
   }
   SLOG(kInfo, "serving %s (%s) on %d channel(s)", opts.root, opts.read_only ? "ro" : "rw",
        static_cast<int>(opts.sock_fds.size()));
   ServerOptions so;
-  so.read_only = opts.read_only;
+  so.read_only = all_read_only;  // each mount's own flag decides otherwise
   so.max_channels = opts.max_channels;
-  absl::Status s = ServeMounts(opts.sock_fds, {ServedMount{root_fd, opts.read_only}}, so);
-  close(root_fd);
+  absl::Status s = ServeMounts(opts.sock_fds, mounts, so);
+  for (const ServedMount& m : mounts) close(m.root_fd);
   return s;
 }
 

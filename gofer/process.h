@@ -28,6 +28,13 @@ struct GoferProcessOptions {
   // Die with the launcher (runsc do/run). An OCI create's launcher exits
   // at once: then the Gofer ends when the Sentry closes its channels.
   bool die_with_parent = true;
+  // More trees to serve (OCI bind mounts of directories), as mounts 1, 2,
+  // ... of AttachRequest: host directories, each read-only or not.
+  struct Bind {
+    std::string source;
+    bool read_only = true;
+  };
+  std::vector<Bind> binds;
 };
 
 // Returns when the Sentry has closed every channel (OK), or an error if

@@ -153,7 +153,12 @@ int RunBoot(const BootFlags& b) {
   kopts.sentry_init = !spec.container_init();
   kopts.protect_init = spec.container_init();
   sentry::Kernel kernel(platform->get(), mf->get(), &vfs, kopts);
-  if (auto s = PrepareRoot(&vfs, mf->get(), spec); !s.ok()) {
+  if (static_cast<int>(b.bind_fds.size()) != spec.binds_size()) {
+    SLOG(kError, "%d bind mounts but %d gofer sockets", spec.binds_size(),
+         static_cast<int>(b.bind_fds.size()));
+    return 125;
+  }
+  if (auto s = PrepareRoot(&vfs, mf->get(), spec, b.bind_fds); !s.ok()) {
     SLOG(kError, "root file system: %s", s.ToString());
     return 125;
   }

@@ -32,6 +32,7 @@ struct BootFlags {
   int start_fd = -1;    // OCI create: wait for a byte here before starting
   int control_fd = -1;  // OCI: the listening control socket (exec)
   int ready_fd = -1;    // OCI create: one byte here once ready to start
+  std::vector<int> bind_fds;  // gofer sockets for BootSpec.binds, in order
 };
 int RunBoot(const BootFlags& b);
 

@@ -8,8 +8,9 @@
 
 namespace runsc {
 
-int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only, int sock_fd,
-              int log_fd, bool detached) {
+int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only,
+              const std::vector<int>& sock_fds, int log_fd, bool detached,
+              const std::vector<std::string>& binds) {
   sentry::SetLogPrefix("gofer");
   if (log_fd >= 0) sentry::SetLogFd(log_fd);
   if (g.debug) sentry::SetLogLevel(sentry::LogLevel::kDebug);
@@ -23,7 +24,15 @@ int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only, int
   gofer::GoferProcessOptions opts;
   opts.root = root;
   opts.read_only = read_only;
-  opts.sock_fds = {sock_fd};
+  opts.sock_fds = sock_fds;
+  for (const std::string& b : binds) {
+    bool rw = b.rfind("rw:", 0) == 0;
+    if (!rw && b.rfind("ro:", 0) != 0) {
+      SLOG(kError, "--bind %s: want ro:DIR or rw:DIR", b);
+      return 1;
+    }
+    opts.binds.push_back({b.substr(3), !rw});
+  }
   opts.die_with_parent = !detached;
   absl::Status s = gofer::RunGoferProcess(opts);
   if (!s.ok()) {

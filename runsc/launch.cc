@@ -68,6 +68,19 @@ absl::StatusOr<Launched> LaunchSandbox(const GlobalFlags& g, const LaunchOptions
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return absl::InternalError(absl::StrFormat("socketpair: %s", strerror(errno)));
   }
+  // One more gofer socket per bind mount (the Sentry's client per mount).
+  std::vector<int> bind_sentry, bind_gofer;
+  for (int i = 0; i < o.spec.binds_size(); i++) {
+    int b[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, b) != 0) {
+      return absl::InternalError(absl::StrFormat("socketpair: %s", strerror(errno)));
+    }
+    bind_sentry.push_back(b[0]);
+    bind_gofer.push_back(b[1]);
+  }
+  auto close_all = [](const std::vector<int>& v) {
+    for (int fd : v) close(fd);
+  };
   int spec_pipe[2];
   if (pipe2(spec_pipe, O_CLOEXEC) != 0) {
     close(sv[0]);
@@ -83,9 +96,17 @@ absl::StatusOr<Launched> LaunchSandbox(const GlobalFlags& g, const LaunchOptions
     argv.insert(argv.end(), {"gofer", "--root=" + o.gofer_root, "--sock-fd=0", "--log-fd=1"});
     if (o.gofer_read_only) argv.push_back("--read-only");
     if (!o.tie_to_caller) argv.push_back("--detached");
-    ExecWithFds({sv[1], o.log_fd}, argv, o.tie_to_caller);
+    std::vector<int> fds = {sv[1], o.log_fd};
+    for (size_t i = 0; i < bind_gofer.size(); i++) {
+      argv.push_back(absl::StrFormat("--sock-fd=%d", fds.size()));
+      fds.push_back(bind_gofer[i]);
+      const BindMount& b = o.spec.binds(static_cast<int>(i));
+      argv.push_back(absl::StrFormat("--bind=%s:%s", b.read_only() ? "ro" : "rw", b.source()));
+    }
+    ExecWithFds(fds, argv, o.tie_to_caller);
   }
   close(sv[1]);
+  close_all(bind_gofer);
 
   long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD;
   l.sentry = static_cast<pid_t>(syscall(SYS_clone, flags, 0, 0, 0, 0));
@@ -108,9 +129,14 @@ absl::StatusOr<Launched> LaunchSandbox(const GlobalFlags& g, const LaunchOptions
     if (o.start_fd >= 0) argv.push_back("--start-fd=6");
     if (o.control_fd >= 0) argv.push_back("--control-fd=7");
     if (o.ready_fd >= 0) argv.push_back("--ready-fd=8");
+    for (int b : bind_sentry) {
+      argv.push_back(absl::StrFormat("--bind-fd=%d", fds.size()));
+      fds.push_back(b);
+    }
     ExecWithFds(fds, argv, o.tie_to_caller);
   }
   close(sv[0]);
+  close_all(bind_sentry);
   close(spec_pipe[0]);
   std::string data;
   o.spec.SerializeToString(&data);

@@ -35,8 +35,9 @@ std::string DefaultPlatform() {
   return best;
 }
 
-int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only, int sock_fd,
-              int log_fd, bool detached);
+int GoferMain(const GlobalFlags& g, const std::string& root, bool read_only,
+              const std::vector<int>& sock_fds, int log_fd, bool detached,
+              const std::vector<std::string>& binds);
 
 namespace {
 
@@ -82,15 +83,20 @@ int main(int argc, char** argv) {
   boot_app->add_option("--start-fd", boot.start_fd);
   boot_app->add_option("--control-fd", boot.control_fd);
   boot_app->add_option("--ready-fd", boot.ready_fd);
+  boot_app->add_option("--bind-fd", boot.bind_fds)->allow_extra_args(false);
   boot_app->group("");
 
   std::string gofer_root = "/";
   bool gofer_ro = false;
-  int gofer_sock = -1, gofer_log = -1;
+  std::vector<int> gofer_socks;
+  int gofer_log = -1;
+  std::vector<std::string> gofer_binds;
   CLI::App* gofer_app = app.add_subcommand("gofer", "(internal) serve the root file system");
   gofer_app->add_option("--root", gofer_root);
   gofer_app->add_flag("--read-only", gofer_ro);
-  gofer_app->add_option("--sock-fd", gofer_sock)->required();
+  gofer_app->add_option("--sock-fd", gofer_socks)->required()->allow_extra_args(false);
+  gofer_app->add_option("--bind", gofer_binds, "ro:DIR or rw:DIR, served as mount 1, 2, ...")
+      ->allow_extra_args(false);
   gofer_app->add_option("--log-fd", gofer_log);
   bool gofer_detached = false;
   gofer_app->add_flag("--detached", gofer_detached);
@@ -159,8 +165,8 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("do")) return runsc::RunDo(g, do_app->remaining());
   if (app.got_subcommand("boot")) return runsc::RunBoot(boot);
-  if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_sock, gofer_log,
-                                                             gofer_detached);
+  if (app.got_subcommand("gofer")) return runsc::GoferMain(g, gofer_root, gofer_ro, gofer_socks, gofer_log,
+                                                             gofer_detached, gofer_binds);
   if (app.got_subcommand("syscalls")) return runsc::PrintSyscalls();
   runsc::SetOciLog(g.log, g.log_format);
   if (app.got_subcommand("create")) return runsc::OciCreate(g, create, id);

@@ -10,9 +10,10 @@
 //    root.readonly is not enforced yet (writes still go to that layer).
 //  - mounts: proc, sysfs, /dev, devpts, mqueue, cgroup and /dev/shm are the
 //    Sentry's own; "tmpfs" mounts become sandbox tmpfs mounts; bind mounts
-//    of single host files (podman's /etc/hosts, /etc/resolv.conf, ...)
-//    are copied into the in-memory layer at create time. Bind mounts of
-//    directories are refused with an error (not yet served by the Gofer).
+//    of host directories are served by the Gofer as mounts of their own
+//    (read-write, or read-only with "ro"); bind mounts of single host files
+//    (podman's /etc/hosts, /etc/resolv.conf, ...) are copied into the
+//    in-memory layer at create time.
 //  - process.terminal: refused with an error (no console socket yet).
 //  - Namespaces, cgroups, seccomp, capabilities: the sandbox is its own
 //    kernel; the host-side isolation is the sandbox's, not the spec's.

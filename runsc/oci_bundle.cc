@@ -78,9 +78,18 @@ absl::Status AddMount(const json& m, BootSpec* spec) {
     if (stat(src.c_str(), &st) != 0) {
       return absl::NotFoundError(absl::StrFormat("bind mount source %s: %s", src, strerror(errno)));
     }
+    if (S_ISDIR(st.st_mode)) {
+      // Served by the Gofer as a mount of its own; writes reach the host
+      // directory unless the mount says "ro".
+      BindMount* bm = spec->add_binds();
+      bm->set_destination(dst);
+      bm->set_source(src);
+      bm->set_read_only(HasOption(m, "ro"));
+      return absl::OkStatus();
+    }
     if (!S_ISREG(st.st_mode)) {
       return absl::UnimplementedError(absl::StrFormat(
-          "bind mount of %s at %s: only single files can be bind-mounted so far", src, dst));
+          "bind mount of %s at %s: only files and directories can be bind-mounted", src, dst));
     }
     if (st.st_size > kMaxInjectedFile) {
       return absl::UnimplementedError(

@@ -82,7 +82,8 @@ absl::Status WriteFileInRoot(sentry::vfs::VFS* vfs, const InjectedFile& f) {
 
 }  // namespace
 
-absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const BootSpec& spec) {
+absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const BootSpec& spec,
+                         const std::vector<int>& bind_fds) {
   if (spec.overlay()) {
     // A minimal image may lack the system mount points; the in-memory
     // layer can hold them.
@@ -92,6 +93,23 @@ absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const Bo
   }
   for (const InjectedFile& f : spec.files()) {
     if (auto s = WriteFileInRoot(vfs, f); !s.ok()) return s;
+  }
+  for (int i = 0; i < spec.binds_size(); i++) {
+    const BindMount& b = spec.binds(i);
+    sentry::goferfs::GoferClientOptions gopts;
+    gopts.mount = static_cast<uint32_t>(i + 1);
+    gopts.read_only = b.read_only();
+    auto gfs = sentry::goferfs::NewGoferFilesystem(bind_fds[static_cast<size_t>(i)], mf, gopts);
+    if (!gfs.ok()) {
+      return sentry::ErrnoToStatus(gfs.error(), absl::StrFormat("bind mount %s", b.destination()));
+    }
+    if (auto s = MakeDirs(vfs, b.destination()); !s.ok()) return s;
+    uint32_t flags = b.read_only() ? MS_RDONLY : 0;
+    if (auto s = MountAt(vfs, b.destination(), *gfs, sentry::goferfs::GoferRootInode(**gfs), flags,
+                         "bind");
+        !s.ok()) {
+      return s;
+    }
   }
   for (const std::string& dst : spec.tmpfs_mounts()) {
     if (auto s = MakeDirs(vfs, dst); !s.ok()) return s;

@@ -4,6 +4,7 @@
 #define RUNSC_ROOTFS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "fs/vfs/vfs.h"
@@ -27,7 +28,9 @@ absl::Status SetupRootFs(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, int gofe
 // What the spec adds to the root before the program starts: mount points
 // the system file systems and tmpfs mounts need, files injected into the
 // in-memory layer, tmpfs mounts.
-absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const BootSpec& spec);
+// `bind_fds`: a gofer socket per spec.binds entry.
+absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const BootSpec& spec,
+                         const std::vector<int>& bind_fds);
 // /proc, /dev, /dev/shm and /sys (after the kernel exists: /proc shows it).
 absl::Status MountSystemFs(sentry::vfs::VFS* vfs, sentry::Kernel* k, sentry::MemoryFile* mf,
                            const HostInfo& info);

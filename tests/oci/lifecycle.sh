@@ -31,6 +31,9 @@ cp "$BUSYBOX" "$B/rootfs/bin/busybox"
 for a in sh echo cat sleep ls true false mkdir id hostname wc; do ln -s busybox "$B/rootfs/bin/$a"; done
 echo "from-the-image" > "$B/rootfs/etc/motd"
 echo "127.0.0.1 injected.example" > "$WORK/hosts"
+mkdir -p "$WORK/vol/sub" "$WORK/ro"
+echo "from-the-host" > "$WORK/vol/sub/hostfile"
+echo "read-only" > "$WORK/ro/file"
 config() {  # args-json
   cat > "$B/config.json" <<EOF
 {
@@ -49,7 +52,9 @@ config() {  # args-json
     {"destination": "/proc", "type": "proc", "source": "proc"},
     {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
     {"destination": "/data", "type": "tmpfs", "source": "tmpfs"},
-    {"destination": "/etc/hosts", "type": "bind", "source": "$WORK/hosts", "options": ["rbind", "ro"]}
+    {"destination": "/etc/hosts", "type": "bind", "source": "$WORK/hosts", "options": ["rbind", "ro"]},
+    {"destination": "/vol", "type": "bind", "source": "$WORK/vol", "options": ["rbind", "rw"]},
+    {"destination": "/mnt/ro", "type": "bind", "source": "$WORK/ro", "options": ["bind", "ro"]}
   ]
 }
 EOF
@@ -62,6 +67,14 @@ rc=$?
 expect_eq "run exit status" "$rc" 7
 expect_eq "run output" "$out" "$(printf 'hello\noci-box\nfrom-the-image\n127.0.0.1 injected.example\n512\nx\n1')"
 expect_eq "the image on the host is unchanged" "$(cat "$B/rootfs/etc/motd")" "from-the-image"
+
+# Directory bind mounts: read-write reaches the host, read-only refuses.
+config '["sh", "-c", "cat /vol/sub/hostfile; echo from-the-container > /vol/new; mkdir /vol/d; cat /mnt/ro/file; (echo x > /mnt/ro/file) 2>&1; ls /mnt/ro"]'
+out=$("${R[@]}" run --bundle "$B" c-binds 2>&1)
+expect_eq "bind mounts: output" "$out" "$(printf 'from-the-host\nread-only\nsh: can'"'"'t create /mnt/ro/file: Read-only file system\nfile')"
+expect_eq "rw bind mount: the host sees the write" "$(cat "$WORK/vol/new" 2>&1)" from-the-container
+[ -d "$WORK/vol/d" ] || fail "rw bind mount: mkdir reached the host"
+expect_eq "ro bind mount: the host file is unchanged" "$(cat "$WORK/ro/file")" read-only
 expect_eq "run leaves no state" "$("${R[@]}" list -q)" ""
 
 # The process is pid 1: like a pid namespace's init it ignores signals it

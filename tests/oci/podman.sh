@@ -50,6 +50,14 @@ expect_eq "run: the container writes its own root" "$out" changed
 out=$("${RUN[@]}" --rm "$IMG" cat /etc/motd 2>&1)
 expect_eq "run: a new container starts from the image" "$out" image
 
+mkdir -p "$WORK/vol"
+echo host > "$WORK/vol/f"
+out=$("${RUN[@]}" --rm -v "$WORK/vol:/data" "$IMG" sh -c 'cat /data/f; echo container > /data/g' 2>&1)
+expect_eq "run -v: reads the host directory" "$out" host
+expect_eq "run -v: writes reach the host" "$(cat "$WORK/vol/g" 2>&1)" container
+"${RUN[@]}" --rm -v "$WORK/vol:/data:ro" "$IMG" sh -c 'echo x > /data/h' >/dev/null 2>&1
+expect_eq "run -v :ro refuses writes" "$?/$(ls "$WORK/vol")" "1/$(printf 'f\ng')"
+
 "${RUN[@]}" --rm "$IMG" /bin/no-such-command >/dev/null 2>&1
 expect_eq "run: missing command" "$?" 127
 
