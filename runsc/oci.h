@@ -6,8 +6,8 @@
 //  - process.args/env/cwd/user (uid, gid, additionalGids)/rlimits,
 //    hostname, root.path: as runc.
 //  - The root's host files are never written: the container writes to an
-//    in-memory layer above them (as gVisor's default overlay). A gap:
-//    root.readonly is not enforced yet (writes still go to that layer).
+//    in-memory layer above them (as gVisor's default overlay), or, with
+//    root.readonly, gets EROFS.
 //  - mounts: proc, sysfs, /dev, devpts, mqueue, cgroup and /dev/shm are the
 //    Sentry's own; "tmpfs" mounts become sandbox tmpfs mounts; bind mounts
 //    of host directories are served by the Gofer as mounts of their own

@@ -192,6 +192,7 @@ absl::StatusOr<LaunchOptions> LoadBundle(const GlobalFlags& g, const std::string
       return absl::NotFoundError(absl::StrFormat("root file system %s is not a directory", root));
     }
     o.gofer_root = root;
+    spec.set_root_readonly(j["root"].value("readonly", false));
     spec.set_hostname(j.value("hostname", ""));
     if (j.contains("mounts")) {
       for (const auto& m : j["mounts"]) {

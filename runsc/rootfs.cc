@@ -111,8 +111,15 @@ absl::Status PrepareRoot(sentry::vfs::VFS* vfs, sentry::MemoryFile* mf, const Bo
       return s;
     }
   }
+  // Mount points first: the root may become read-only below.
   for (const std::string& dst : spec.tmpfs_mounts()) {
     if (auto s = MakeDirs(vfs, dst); !s.ok()) return s;
+  }
+  if (spec.root_readonly()) {
+    // Nothing else runs yet: the flag can change without the tree lock.
+    vfs->Root().mount->flags |= MS_RDONLY;
+  }
+  for (const std::string& dst : spec.tmpfs_mounts()) {
     auto fs = sentry::tmpfs::NewTmpfs(mf, sentry::tmpfs::TmpfsOptions{});
     if (auto s = MountAt(vfs, dst, fs, sentry::tmpfs::TmpfsRoot(fs.get()), MS_NOSUID | MS_NODEV,
                          "tmpfs");

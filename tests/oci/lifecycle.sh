@@ -68,6 +68,17 @@ expect_eq "run exit status" "$rc" 7
 expect_eq "run output" "$out" "$(printf 'hello\noci-box\nfrom-the-image\n127.0.0.1 injected.example\n512\nx\n1')"
 expect_eq "the image on the host is unchanged" "$(cat "$B/rootfs/etc/motd")" "from-the-image"
 
+# root.readonly: writes to the root fail; tmpfs and rw bind mounts still work.
+sed -i 's/"root": {"path": "rootfs"}/"root": {"path": "rootfs", "readonly": true}/' "$B/config.json"
+out=$("${R[@]}" run --bundle "$B" c-ro 2>&1)
+expect_eq "read-only root: the write fails" "$(echo "$out" | grep -c "Read-only file system")" 1
+sed -i 's/"root": {"path": "rootfs", "readonly": true}/"root": {"path": "rootfs"}/' "$B/config.json"
+config '["sh", "-c", "echo x > /data/f && cat /data/f; echo y > /vol/ro-root-ok; (echo z > /etc/motd) 2>&1"]'
+sed -i 's/"root": {"path": "rootfs"}/"root": {"path": "rootfs", "readonly": true}/' "$B/config.json"
+out=$("${R[@]}" run --bundle "$B" c-ro2 2>&1)
+expect_eq "read-only root: tmpfs and rw bind still writable" "$out" "$(printf 'x\nsh: can'"'"'t create /etc/motd: Read-only file system')"
+expect_eq "read-only root: the bind write reached the host" "$(cat "$WORK/vol/ro-root-ok" 2>&1)" y
+
 # Directory bind mounts: read-write reaches the host, read-only refuses.
 config '["sh", "-c", "cat /vol/sub/hostfile; echo from-the-container > /vol/new; mkdir /vol/d; cat /mnt/ro/file; (echo x > /mnt/ro/file) 2>&1; ls /mnt/ro"]'
 out=$("${R[@]}" run --bundle "$B" c-binds 2>&1)
