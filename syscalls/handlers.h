@@ -90,6 +90,8 @@ SYSCALL(Poll); SYSCALL(Ppoll); SYSCALL(Select); SYSCALL(Pselect6);
 
 // pipe.cc
 SYSCALL(Pipe); SYSCALL(Pipe2);
+SYSCALL(EpollCreate); SYSCALL(EpollCreate1); SYSCALL(EpollCtl); SYSCALL(EpollWait);
+SYSCALL(EpollPwait); SYSCALL(EpollPwait2); SYSCALL(Eventfd); SYSCALL(Eventfd2);
 
 // socket.cc
 SYSCALL(NotASocket);

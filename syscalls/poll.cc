@@ -85,20 +85,6 @@ ErrorOr<absl::Time> TimespecDeadline(Task& t, uint64_t addr) {
   return absl::Now() + d;
 }
 
-// Temporarily installs the signal mask argument of ppoll/pselect.
-Errno ApplySigmask(Task& t, uint64_t addr, uint64_t size, bool* applied) {
-  *applied = false;
-  if (addr == 0) return 0;
-  if (size != sizeof(SigSet)) return EINVAL;
-  SigSet m;
-  TRY(t.CopyIn(UserPtr<SigSet>(addr), &m));
-  SigSet old = t.signal_mask();
-  t.SetSignalMask(m);
-  t.SetSavedMask(old);
-  *applied = true;
-  return 0;
-}
-
 SysRet SelectCommon(Task& t, int nfds, uint64_t rd, uint64_t wr, uint64_t ex, absl::Time deadline) {
   if (nfds < 0) return SysRet::Err(EINVAL);
   uint64_t max = t.tg()->limits.Cur(RLIMIT_NOFILE);

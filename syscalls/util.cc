@@ -97,4 +97,17 @@ struct stat ToStat(const vfs::Attr& a) {
   return s;
 }
 
+Errno ApplySigmask(Task& t, uint64_t addr, uint64_t size, bool* applied) {
+  *applied = false;
+  if (addr == 0) return 0;
+  if (size != sizeof(SigSet)) return EINVAL;
+  SigSet m;
+  TRY(t.CopyIn(UserPtr<SigSet>(addr), &m));
+  SigSet old = t.signal_mask();
+  t.SetSignalMask(m);
+  t.SetSavedMask(old);
+  *applied = true;
+  return 0;
+}
+
 }  // namespace sentry::sys

@@ -49,6 +49,10 @@ ErrorOr<std::vector<IoVec>> CopyInIovecs(Task& t, uint64_t addr, uint64_t count)
 
 // timespec <-> absl, with EINVAL for invalid nanoseconds.
 ErrorOr<absl::Duration> CopyInTimespecDuration(Task& t, uint64_t addr);
+// Installs the signal mask argument of ppoll/pselect6/epoll_pwait for the
+// syscall's duration (restored on return, after signal delivery): `addr`
+// 0 leaves the mask alone; `size` must be sizeof(sigset).
+Errno ApplySigmask(Task& t, uint64_t addr, uint64_t size, bool* applied);
 absl::Time HostClock(clockid_t id);
 
 // stat(2) layout from an Attr.

@@ -201,7 +201,13 @@ expect_eq "no container left" "$("${R[@]}" list -q)" ""
 
 # Nothing of ours left running (sentry or gofer of these containers).
 sleep 0.2
-left=$(pgrep -f "runsc .*(boot|gofer --root=$B)" || true)
+# (Other sandboxes may run on this machine: look only at ours.)
+left=$(pgrep -f "runsc .*gofer --root=$B" || true)
+for pid in $sentry $p2; do
+  if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)" != Z ]; then
+    left="$left $pid"
+  fi
+done
 [ -z "$left" ] || fail "processes left running: $left"
 
 if [ "$failures" -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi

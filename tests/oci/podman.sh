@@ -86,7 +86,7 @@ expect_eq "kill: status of a container killed by SIGKILL" \
 "${P[@]}" rm "$cid" >/dev/null
 
 sleep 0.3
-left=$(pgrep -f "$RUNSC .*(boot|gofer)" || true)
+left=$(pgrep -f "runsc .*gofer --root=$WORK/storage" || true)
 [ -z "$left" ] || fail "sandbox processes left running: $left"
 if [ "$failures" -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "all podman checks passed"
