@@ -94,6 +94,9 @@ SYSCALL(EpollCreate); SYSCALL(EpollCreate1); SYSCALL(EpollCtl); SYSCALL(EpollWai
 SYSCALL(EpollPwait); SYSCALL(EpollPwait2); SYSCALL(Eventfd); SYSCALL(Eventfd2);
 
 // socket.cc
+SYSCALL(Socketpair); SYSCALL(Listen); SYSCALL(Accept); SYSCALL(Sendto);
+SYSCALL(Recvfrom); SYSCALL(Sendmsg); SYSCALL(Recvmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
+SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 SYSCALL(NotASocket);
 
 #undef SYSCALL
