@@ -214,9 +214,10 @@ SysRet Getsockopt(Task& t, const SyscallArgs& a) {
     return t.CopyOut(UserPtr<uint32_t>(a[4]), n);
   }
   int v = TRY_ASSIGN(s->GetIntOption(name));
-  if (len < sizeof(int)) return SysRet::Err(EINVAL);
-  TRY(t.CopyOutBytes(UserAddr(a[3]), &v, sizeof(v)));
-  return t.CopyOut(UserPtr<uint32_t>(a[4]), uint32_t{sizeof(int)});
+  // sock_getsockopt copies at most the int, and as much as asked.
+  uint32_t n = std::min<uint32_t>(len, sizeof(v));
+  TRY(t.CopyOutBytes(UserAddr(a[3]), &v, n));
+  return t.CopyOut(UserPtr<uint32_t>(a[4]), n);
 }
 
 SysRet Setsockopt(Task& t, const SyscallArgs& a) {
