@@ -92,6 +92,7 @@ SYSCALL(Poll); SYSCALL(Ppoll); SYSCALL(Select); SYSCALL(Pselect6);
 SYSCALL(Pipe); SYSCALL(Pipe2);
 SYSCALL(EpollCreate); SYSCALL(EpollCreate1); SYSCALL(EpollCtl); SYSCALL(EpollWait);
 SYSCALL(EpollPwait); SYSCALL(EpollPwait2); SYSCALL(Eventfd); SYSCALL(Eventfd2);
+SYSCALL(TimerfdCreate); SYSCALL(TimerfdSettime); SYSCALL(TimerfdGettime);
 
 // socket.cc
 SYSCALL(Socketpair); SYSCALL(Listen); SYSCALL(Accept); SYSCALL(Sendto);
