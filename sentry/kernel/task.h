@@ -164,6 +164,9 @@ class Task {
   // `switch_start_cpu`: SwitchStartCpu() taken just before the Switch that
   // just returned (0: not after a Switch).
   void AccountCpuTime(uint64_t switch_start_cpu = 0);
+  // The task whose host thread this is (null on other Sentry threads):
+  // for the few files whose state depends on the caller (signalfd).
+  static Task* Current();
   uint64_t SwitchStartCpu();
   // Exact CPU time; only from the task's own thread.
   CpuTimes OwnCpuTime();

@@ -8,7 +8,14 @@
 
 namespace sentry {
 
+namespace {
+thread_local Task* tls_current_task = nullptr;
+}  // namespace
+
+Task* Task::Current() { return tls_current_task; }
+
 void Task::Run() {
+  tls_current_task = this;
   if (!child_settid.IsNull()) {
     int32_t tid = this->tid();
     (void)mm_->CopyOut(child_settid, &tid, sizeof(tid));

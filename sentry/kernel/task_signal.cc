@@ -1,4 +1,5 @@
 // Sending and delivering signals.
+#include <poll.h>
 #include <sys/syscall.h>
 
 #include "sentry/base/log.h"
@@ -42,6 +43,7 @@ void Kernel::SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& inf
     return;
   }
   bool cont_event = false;
+  bool queued = false;
   {
     SignalHandlers* sh = g->sighand.get();
     absl::MutexLock l(&sh->mu);
@@ -87,8 +89,10 @@ void Kernel::SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& inf
         }
         if (pick) pick->Interrupt();
       }
+      queued = true;
     }
   }
+  if (queued) g->signal_events.Notify(POLLIN);
   if (cont_event) NotifyParentLocked(g, CLD_CONTINUED, SIGCONT);
 }
 

@@ -116,6 +116,9 @@ class ThreadGroup {
 
   // --- guarded by sighand->mu ---
   PendingSignals shared_pending;
+  // Notified (POLLIN) whenever a signal is queued for the group or one of
+  // its threads: what signalfd readers and pollers wait on.
+  WaitQueue signal_events;
   bool group_exiting = false;     // exit_group or a fatal signal started
   bool group_stopped = false;     // SIGSTOP & co. in effect
 
