@@ -364,7 +364,7 @@ SysRet Fcntl(Task& t, const SyscallArgs& a) {
     }
     case F_ADD_SEALS:
     case F_GET_SEALS:
-      // Only memfds support seals (memfd_create comes with issue 4).
+      // Only memfds support seals on Linux, and ours do not have them yet.
       return SysRet::Err(EINVAL);
     default:
       return SysRet::Err(EINVAL);

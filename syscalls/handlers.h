@@ -93,7 +93,7 @@ SYSCALL(Pipe); SYSCALL(Pipe2);
 SYSCALL(EpollCreate); SYSCALL(EpollCreate1); SYSCALL(EpollCtl); SYSCALL(EpollWait);
 SYSCALL(EpollPwait); SYSCALL(EpollPwait2); SYSCALL(Eventfd); SYSCALL(Eventfd2);
 SYSCALL(TimerfdCreate); SYSCALL(TimerfdSettime); SYSCALL(TimerfdGettime);
-SYSCALL(Signalfd); SYSCALL(Signalfd4);
+SYSCALL(Signalfd); SYSCALL(Signalfd4); SYSCALL(MemfdCreate);
 
 // socket.cc
 SYSCALL(Socketpair); SYSCALL(Listen); SYSCALL(Accept); SYSCALL(Sendto);
