@@ -151,6 +151,10 @@ int main(int argc, char** argv) {
   exec_app->add_flag("--no-new-privs", ignored, "accepted for runc compatibility");
   // ID, then the command and its own arguments untouched.
   exec_app->prefix_command();
+  std::string spec_bundle = ".";
+  CLI::App* spec_app = app.add_subcommand("spec", "write a default config.json");
+  spec_app->add_option("-b,--bundle", spec_bundle, "where to write it");
+  app.add_subcommand("features", "print the OCI features this runtime supports (JSON)");
   CLI::App* list_app = app.add_subcommand("list", "list containers");
   list_app->add_flag("-q,--quiet", quiet, "ids only");
   list_app->add_option("-f,--format", ignored_str, "table (the only format)");
@@ -176,6 +180,8 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("kill")) return runsc::OciKill(g, id, signal, kill_all);
   if (app.got_subcommand("delete")) return runsc::OciDelete(g, id, force);
   if (app.got_subcommand("list")) return runsc::OciList(g, quiet);
+  if (app.got_subcommand("spec")) return runsc::OciSpec(spec_bundle);
+  if (app.got_subcommand("features")) return runsc::OciFeatures();
   if (app.got_subcommand("exec")) {
     std::vector<std::string> rest = exec_app->remaining();
     if (rest.empty()) {

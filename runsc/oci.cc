@@ -619,3 +619,59 @@ int OciList(const GlobalFlags& g, bool quiet) {
 }
 
 }  // namespace runsc
+
+namespace runsc {
+
+int OciSpec(const std::string& bundle) {
+  std::string path = bundle + "/config.json";
+  if (access(path.c_str(), F_OK) == 0) return Fail("File " + path + " exists. Remove it first");
+  // runc spec's defaults, except that there is no terminal (not supported
+  // yet) and only what this runtime reads is written.
+  json config = {
+      {"ociVersion", "1.0.2"},
+      {"process",
+       {{"terminal", false},
+        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"args", {"sh"}},
+        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
+        {"cwd", "/"},
+        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}}}},
+      {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"hostname", "runsc"},
+      {"mounts",
+       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+        {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+         {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+        {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+         {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+        {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+         {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
+      {"linux",
+       {{"namespaces",
+         {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+          {{"type", "mount"}}}}}}};
+  std::ofstream out(path);
+  out << config.dump(1, '\t') << "\n";
+  if (!out) return Fail("write " + path);
+  return 0;
+}
+
+int OciFeatures() {
+  // What this runtime honours (OCI runtime-spec features.md). Hooks and
+  // linux.resources/seccomp are not applied yet: they are not listed.
+  json f = {{"ociVersionMin", "1.0.0"},
+            {"ociVersionMax", "1.0.2"},
+            {"hooks", json::array()},
+            {"mountOptions", {"bind", "rbind", "ro", "rw"}},
+            {"linux",
+             {{"namespaces", {"pid", "network", "ipc", "uts", "mount"}},
+              {"seccomp", {{"enabled", false}}},
+              {"apparmor", {{"enabled", false}}},
+              {"selinux", {{"enabled", false}}}}},
+            {"annotations",
+             {{"dev.runsc.sandbox", "user-space kernel (Sentry) with a Gofer"}}}};
+  printf("%s\n", f.dump(4).c_str());
+  return 0;
+}
+
+}  // namespace runsc

@@ -1,5 +1,5 @@
 // OCI runtime commands (runc-compatible): create, start, state, kill,
-// delete, run, list, exec. A container is one sandbox (one Gofer, one Sentry);
+// delete, run, list, exec, spec, features. A container is one sandbox (one Gofer, one Sentry);
 // its state lives in <root>/<id>/ (default root /run/runsc).
 //
 // What a bundle's config.json may ask for and how it maps:
@@ -66,6 +66,10 @@ int OciKill(const GlobalFlags& g, const std::string& id, const std::string& sign
 int OciDelete(const GlobalFlags& g, const std::string& id, bool force);
 int OciRun(const GlobalFlags& g, const CreateFlags& f, const std::string& id);
 int OciList(const GlobalFlags& g, bool quiet);
+// runc spec: a default config.json in `bundle` (refuses to overwrite).
+int OciSpec(const std::string& bundle);
+// runc features: what this runtime supports, as JSON.
+int OciFeatures();
 
 }  // namespace runsc
 

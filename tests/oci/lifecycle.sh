@@ -199,6 +199,19 @@ grep -q "process.args" "$WORK/err" || fail "empty args error names the field: $(
 expect_eq "an id with a slash" "$?" 1
 expect_eq "no container left" "$("${R[@]}" list -q)" ""
 
+# spec writes a config.json this runtime (and runc) can run; it refuses
+# to overwrite one; features is JSON.
+S=$WORK/specbundle
+mkdir -p "$S"
+cp -a "$B/rootfs" "$S/rootfs"
+"${R[@]}" spec --bundle "$S"
+expect_eq "spec" "$?" 0
+"${R[@]}" spec --bundle "$S" >/dev/null 2>&1
+expect_eq "spec refuses to overwrite" "$?" 1
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['process']['args']=['echo','from-spec']; json.dump(c,open(sys.argv[1],'w'))" "$S/config.json"
+expect_eq "run of a spec-made bundle" "$("${R[@]}" run --bundle "$S" c-spec 2>&1)" from-spec
+expect_eq "features" "$("${R[@]}" features | python3 -c 'import json,sys; print(json.load(sys.stdin)["ociVersionMax"])')" 1.0.2
+
 # Nothing of ours left running (sentry or gofer of these containers).
 sleep 0.2
 # (Other sandboxes may run on this machine: look only at ours.)
