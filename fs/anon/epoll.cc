@@ -44,8 +44,6 @@ std::vector<std::shared_ptr<FileDescription>> Epoll::ReapClosedLocked() {
   return closed;
 }
 
-ErrorOr<Attr> Epoll::Stat() { return AnonInodeAttr(); }
-
 bool Epoll::ReachesLocked(Epoll* target, int depth, bool* too_deep) {
   if (target == this) return true;
   if (depth > kMaxNests) {

@@ -27,12 +27,13 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "fs/anon/anon.h"
 #include "fs/vfs/file.h"
 #include "sentry/base/waiter.h"
 
 namespace sentry::vfs {
 
-class Epoll : public FileDescription {
+class Epoll : public AnonFile {
  public:
   Epoll() = default;
   ~Epoll() override;
@@ -45,13 +46,6 @@ class Epoll : public FileDescription {
   std::vector<struct epoll_event> Collect(int max);
 
   SysRet Read(Task*, IOSequence&) override { return SysRet::Err(EINVAL); }
-  SysRet Write(Task*, IOSequence&) override { return SysRet::Err(EINVAL); }
-  SysRet PRead(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  SysRet PWrite(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  // Linux's noop_llseek: succeeds and stays at 0.
-  ErrorOr<int64_t> Seek(int64_t, int) override { return int64_t{0}; }
-  bool seekable() const override { return false; }
-  ErrorOr<Attr> Stat() override;
   std::string AnonName() const override { return "anon_inode:[eventpoll]"; }
   // Readable when an event is waiting (an epoll can be polled or nested).
   uint32_t Readiness(uint32_t mask) override;

@@ -23,7 +23,7 @@ PseudoFs& TheAnonFs() {
   return *fs;
 }
 
-class EventFd : public FileDescription {
+class EventFd : public AnonFile {
  public:
   EventFd(uint64_t initval, bool semaphore) : count_(initval), semaphore_(semaphore) {}
 
@@ -59,12 +59,6 @@ class EventFd : public FileDescription {
     return static_cast<int64_t>(sizeof(v));
   }
 
-  SysRet PRead(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  SysRet PWrite(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  // Linux's noop_llseek: succeeds and stays at 0.
-  ErrorOr<int64_t> Seek(int64_t, int) override { return int64_t{0}; }
-  bool seekable() const override { return false; }
-  ErrorOr<Attr> Stat() override { return AnonInodeAttr(); }
   std::string AnonName() const override { return "anon_inode:[eventfd]"; }
 
   uint32_t Readiness(uint32_t mask) override {

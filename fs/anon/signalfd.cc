@@ -90,8 +90,6 @@ SysRet SignalFd::Read(Task* t, IOSequence& dst) {
   return done;
 }
 
-ErrorOr<Attr> SignalFd::Stat() { return AnonInodeAttr(); }
-
 uint32_t SignalFd::Readiness(uint32_t mask) {
   Task* t = Task::Current();
   if (t == nullptr) return 0;

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "fs/anon/anon.h"
 #include "fs/vfs/file.h"
 #include "sentry/kernel/signal_types.h"
 
@@ -21,7 +22,7 @@ class ThreadGroup;
 
 namespace sentry::vfs {
 
-class SignalFd : public FileDescription {
+class SignalFd : public AnonFile {
  public:
   explicit SignalFd(SigSet mask) : mask_(mask) {}
   ~SignalFd() override;
@@ -29,13 +30,6 @@ class SignalFd : public FileDescription {
   void SetMask(SigSet mask);
 
   SysRet Read(Task* t, IOSequence& dst) override;
-  SysRet Write(Task*, IOSequence&) override { return SysRet::Err(EINVAL); }
-  SysRet PRead(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  SysRet PWrite(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  // Linux's noop_llseek: succeeds and stays at 0.
-  ErrorOr<int64_t> Seek(int64_t, int) override { return int64_t{0}; }
-  bool seekable() const override { return false; }
-  ErrorOr<Attr> Stat() override;
   std::string AnonName() const override { return "anon_inode:[signalfd]"; }
   // Of the calling task (Task::Current()).
   uint32_t Readiness(uint32_t mask) override;

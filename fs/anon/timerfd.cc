@@ -101,8 +101,6 @@ SysRet TimerFd::Read(Task*, IOSequence& dst) {
   return static_cast<int64_t>(sizeof(v));
 }
 
-ErrorOr<Attr> TimerFd::Stat() { return AnonInodeAttr(); }
-
 uint32_t TimerFd::Readiness(uint32_t mask) {
   absl::MutexLock l(&mu_);
   return expirations_ > 0 ? (POLLIN | POLLRDNORM) & mask : 0;

@@ -13,13 +13,14 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "fs/anon/anon.h"
 #include "fs/vfs/file.h"
 #include "sentry/base/waiter.h"
 #include "sentry/kernel/timers.h"
 
 namespace sentry::vfs {
 
-class TimerFd : public FileDescription {
+class TimerFd : public AnonFile {
  public:
   TimerFd(Timers* timers, clockid_t clock) : timers_(timers), clock_(clock) {}
   ~TimerFd() override;
@@ -34,13 +35,6 @@ class TimerFd : public FileDescription {
   Setting Get();
 
   SysRet Read(Task*, IOSequence& dst) override;
-  SysRet Write(Task*, IOSequence&) override { return SysRet::Err(EINVAL); }
-  SysRet PRead(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  SysRet PWrite(Task*, IOSequence&, int64_t) override { return SysRet::Err(ESPIPE); }
-  // Linux's noop_llseek: succeeds and stays at 0.
-  ErrorOr<int64_t> Seek(int64_t, int) override { return int64_t{0}; }
-  bool seekable() const override { return false; }
-  ErrorOr<Attr> Stat() override;
   std::string AnonName() const override { return "anon_inode:[timerfd]"; }
   uint32_t Readiness(uint32_t mask) override;
   void EventRegister(Waiter* w, uint32_t mask) override { queue_.Register(w, mask); }
