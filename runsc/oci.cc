@@ -111,21 +111,26 @@ std::string Status(const State& s) {
   return s.started ? "running" : "created";
 }
 
-absl::Status Save(const GlobalFlags& g, const State& s) {
-  json j = {{"id", s.id},           {"bundle", s.bundle},   {"rootfs", s.rootfs},
-            {"created", s.created}, {"pid", s.pid},         {"pid_start", s.pid_start},
-            {"gofer", s.gofer},     {"gofer_start", s.gofer_start}, {"started", s.started}};
-  std::string path = Dir(g, s.id) + "/state.json";
+// Writes `path` whole or not at all: readers (another runsc command, the
+// container engine reading the pid file) never see half of it.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
+    out << content;
     if (!out) return absl::InternalError(absl::StrFormat("write %s", tmp));
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::InternalError(absl::StrFormat("rename %s: %s", path, strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+absl::Status Save(const GlobalFlags& g, const State& s) {
+  json j = {{"id", s.id},           {"bundle", s.bundle},   {"rootfs", s.rootfs},
+            {"created", s.created}, {"pid", s.pid},         {"pid_start", s.pid_start},
+            {"gofer", s.gofer},     {"gofer_start", s.gofer_start}, {"started", s.started}};
+  return WriteFileAtomically(Dir(g, s.id) + "/state.json", j.dump(2) + "\n");
 }
 
 absl::StatusOr<State> Load(const GlobalFlags& g, const std::string& id) {
@@ -196,16 +201,7 @@ bool Forwardable(int sig) {
 
 absl::Status WritePidFile(const std::string& path, pid_t pid) {
   if (path.empty()) return absl::OkStatus();
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << pid;
-    if (!out) return absl::InternalError(absl::StrFormat("write %s", tmp));
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrFormat("pid file %s: %s", path, strerror(errno)));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, std::to_string(pid));
 }
 
 // The control socket's path through an O_PATH fd of the state directory:

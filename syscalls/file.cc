@@ -25,14 +25,6 @@ constexpr int64_t kAppendOnly = -2;    // the end, position untouched (RWF_APPEN
 constexpr uint64_t kRwfHipri = 0x1, kRwfDsync = 0x2, kRwfSync = 0x4, kRwfNowait = 0x8,
                    kRwfAppend = 0x10;
 
-// SIGPIPE and SIGXFSZ go to the writing thread, from itself (send_sig).
-void RaiseOnSelf(Task& t, int sig) {
-  absl::MutexLock l(&t.kernel().tasks_mu_);
-  siginfo_t si = MakeSigInfo(sig, SI_USER);
-  si.si_pid = t.tgid();
-  t.kernel().SendSignalLocked(t.tg(), &t, si);
-}
-
 // Linux's rw_verify_area: offset + count must stay a valid file offset.
 Errno CheckRange(vfs::FileDescription* f, int64_t off, size_t count) {
   if (off >= 0 && f->seekable() && off > INT64_MAX - static_cast<int64_t>(count)) return EINVAL;

@@ -22,13 +22,6 @@ ErrorOr<std::pair<FilePtr, vfs::SocketFile*>> GetSocket(Task& t, int fd) {
   return std::make_pair(std::move(f), s);
 }
 
-void RaiseSigpipe(Task& t) {
-  absl::MutexLock l(&t.kernel().tasks_mu_);
-  siginfo_t si = MakeSigInfo(SIGPIPE, SI_USER);
-  si.si_pid = t.tgid();
-  t.kernel().SendSignalLocked(t.tg(), &t, si);
-}
-
 // One send with Linux's stream rules: a blocking send goes on until all of
 // it is queued (or a signal or error stops it, returning what was done).
 SysRet DoSend(Task& t, vfs::SocketFile* s, IOSequence& io, int flags) {
@@ -45,7 +38,7 @@ SysRet DoSend(Task& t, vfs::SocketFile* s, IOSequence& io, int flags) {
     }
     r = total;
   }
-  if (r.error() == EPIPE && !(flags & MSG_NOSIGNAL)) RaiseSigpipe(t);
+  if (r.error() == EPIPE && !(flags & MSG_NOSIGNAL)) RaiseOnSelf(t, SIGPIPE);
   return r;
 }
 

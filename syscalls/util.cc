@@ -110,4 +110,11 @@ Errno ApplySigmask(Task& t, uint64_t addr, uint64_t size, bool* applied) {
   return 0;
 }
 
+void RaiseOnSelf(Task& t, int sig) {
+  absl::MutexLock l(&t.kernel().tasks_mu_);
+  siginfo_t si = MakeSigInfo(sig, SI_USER);
+  si.si_pid = t.tgid();
+  t.kernel().SendSignalLocked(t.tg(), &t, si);
+}
+
 }  // namespace sentry::sys

@@ -49,6 +49,9 @@ ErrorOr<std::vector<IoVec>> CopyInIovecs(Task& t, uint64_t addr, uint64_t count)
 
 // timespec <-> absl, with EINVAL for invalid nanoseconds.
 ErrorOr<absl::Duration> CopyInTimespecDuration(Task& t, uint64_t addr);
+// Sends `sig` to the calling thread from itself, as Linux's send_sig does
+// for SIGPIPE and SIGXFSZ.
+void RaiseOnSelf(Task& t, int sig);
 // Installs the signal mask argument of ppoll/pselect6/epoll_pwait for the
 // syscall's duration (restored on return, after signal delivery): `addr`
 // 0 leaves the mask alone; `size` must be sizeof(sigset).

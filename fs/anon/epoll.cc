@@ -18,6 +18,12 @@ absl::Mutex g_nesting_mu(absl::kConstInit);
 // EPOLLERR and EPOLLHUP are always reported, asked for or not.
 constexpr uint32_t kAlways = EPOLLERR | EPOLLHUP;
 
+// The readiness bits an entry's `events` asks for (its behaviour flags
+// removed, EPOLLERR/EPOLLHUP added).
+uint32_t Wanted(uint32_t events) {
+  return (events & ~uint32_t{EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP}) | kAlways;
+}
+
 }  // namespace
 
 void Epoll::Entry::Notify(uint32_t) {
@@ -90,7 +96,7 @@ Errno Epoll::Ctl(int op, int fd, const std::shared_ptr<FileDescription>& f, uint
       e->data = data;
       Entry* raw = e.get();
       entries_.emplace(key, std::move(e));
-      f->EventRegister(raw, (events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE)) | kAlways);
+      f->EventRegister(raw, Wanted(events));
       break;
     }
     case EPOLL_CTL_MOD: {
@@ -103,7 +109,7 @@ Errno Epoll::Ctl(int op, int fd, const std::shared_ptr<FileDescription>& f, uint
       e.data = data;
       e.disabled = false;
       e.edge.store(true);  // re-evaluated now, as ep_modify does
-      f->EventRegister(&e, (events & ~(EPOLLET | EPOLLONESHOT)) | kAlways);
+      f->EventRegister(&e, Wanted(events));
       break;
     }
     case EPOLL_CTL_DEL: {
@@ -135,7 +141,7 @@ std::vector<struct epoll_event> Epoll::Collect(int max) {
     if (e.disabled) continue;
     const bool et = e.events & EPOLLET;
     if (et && !e.edge.exchange(false, std::memory_order_acq_rel)) continue;
-    uint32_t want = (e.events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)) | kAlways;
+    uint32_t want = Wanted(e.events);
     uint32_t ready = f->Readiness(want) & want;
     if (ready == 0) continue;
     struct epoll_event ev;
@@ -153,7 +159,7 @@ uint32_t Epoll::Readiness(uint32_t mask) {
     if (e->disabled || e->file.use_count() == 1) continue;
     FileDescription* f = e->file.get();
     if (e->events & EPOLLET && !e->edge.load(std::memory_order_acquire)) continue;
-    uint32_t want = (e->events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)) | kAlways;
+    uint32_t want = Wanted(e->events);
     if (f->Readiness(want) & want) return (POLLIN | POLLRDNORM) & mask;
   }
   return 0;

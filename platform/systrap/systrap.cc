@@ -41,13 +41,7 @@ enum Greg {
   kRip, kEfl, kCsGsFs, kErr, kTrapno, kOldmask, kCr2
 };
 
-uint64_t NowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-void Give(const SysThread& t, uint32_t cmd, uint64_t* cpu_ns = nullptr) {
+void Give(const SysThread& t, uint32_t cmd) {
   t.ctx->cmd = cmd;
   t.ctx->sentry_blocked.store(0, std::memory_order_relaxed);
   // Store, full fence, then check whether the stub sleeps: pairs with the
@@ -71,13 +65,13 @@ struct Report {
 // Waits until the stub hands the ball back; false if the thread is gone.
 bool Wait(const SysThread& t) {
   struct Acc {
-    uint64_t s = NowNs();
-    ~Acc() { g_waits++; g_wait_ns += NowNs() - s; }
+    uint64_t s = MonotonicNs();
+    ~Acc() { g_waits++; g_wait_ns += MonotonicNs() - s; }
   } acc;
-  uint64_t start = NowNs();
+  uint64_t start = MonotonicNs();
   for (int n = 1; t.ctx->state.load(std::memory_order_acquire) != kStateSentry; n++) {
     if (n % 64 == 0) {
-      if (NowNs() - start > kSentrySpinNs) break;
+      if (MonotonicNs() - start > kSentrySpinNs) break;
       // If the stub shares our CPU, spinning only delays it: let it run.
       sched_yield();
     }
@@ -415,9 +409,9 @@ SwitchResult SystrapContext::Switch(AddressSpace* generic_as, ArchContext& ac) {
   } else {
     c->fp_dirty = 0;
   }
-  const uint64_t resumed = NowNs();
+  const uint64_t resumed = MonotonicNs();
   bool ran = RunCommand(thread_, kCmdResume);
-  app_ns_ += NowNs() - resumed;
+  app_ns_ += MonotonicNs() - resumed;
   if (!ran) {
     thread_ = SysThread{};
     as_ = nullptr;
