@@ -90,10 +90,7 @@ TEST(EventfdTest, FlagsAndStat) {
   // The anonymous inode: no file type, owner read-write.
   EXPECT_EQ(st.st_mode & S_IFMT, 0u);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  char link[64] = {};
-  std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
-  ASSERT_THAT(readlink(proc.c_str(), link, sizeof(link) - 1), SyscallSucceeds());
-  EXPECT_STREQ(link, "anon_inode:[eventfd]");
+  EXPECT_EQ(FdLink(fd.get()), "anon_inode:[eventfd]");
 }
 
 TEST(EventfdTest, BlockingReadWakesOnWrite) {
@@ -132,10 +129,7 @@ TEST(EpollTest, CreateErrors) {
   EXPECT_THAT(fcntl(ep.get(), F_GETFD), SyscallSucceedsWithValue(0));
   FileDescriptor ep2 = NewEpoll();
   EXPECT_THAT(fcntl(ep2.get(), F_GETFD), SyscallSucceedsWithValue(FD_CLOEXEC));
-  char link[64] = {};
-  std::string proc = "/proc/self/fd/" + std::to_string(ep2.get());
-  ASSERT_THAT(readlink(proc.c_str(), link, sizeof(link) - 1), SyscallSucceeds());
-  EXPECT_STREQ(link, "anon_inode:[eventpoll]");
+  EXPECT_EQ(FdLink(ep2.get()), "anon_inode:[eventpoll]");
 }
 
 TEST(EpollTest, CtlErrors) {

@@ -155,10 +155,7 @@ TEST(SignalfdTest, Errors) {
   ASSERT_THAT(fd.get(), SyscallSucceeds());
   char small[8];
   EXPECT_THAT(read(fd.get(), small, sizeof(small)), SyscallFailsWithErrno(EINVAL));
-  char link[64] = {};
-  std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
-  ASSERT_THAT(readlink(proc.c_str(), link, sizeof(link) - 1), SyscallSucceeds());
-  EXPECT_STREQ(link, "anon_inode:[signalfd]");
+  EXPECT_EQ(FdLink(fd.get()), "anon_inode:[signalfd]");
 }
 
 }  // namespace

@@ -143,10 +143,8 @@ TEST(SocketpairTest, OptionsNamesAndStat) {
   struct stat st;
   ASSERT_THAT(fstat(p.a.get(), &st), SyscallSucceeds());
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
-  char link[64] = {};
-  std::string proc = "/proc/self/fd/" + std::to_string(p.a.get());
-  ASSERT_THAT(readlink(proc.c_str(), link, sizeof(link) - 1), SyscallSucceeds());
-  EXPECT_EQ(std::string(link).rfind("socket:[", 0), 0u) << link;
+  std::string link = FdLink(p.a.get());
+  EXPECT_EQ(link.rfind("socket:[", 0), 0u) << link;
 }
 
 TEST(SocketpairTest, Errors) {

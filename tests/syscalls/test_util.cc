@@ -1,6 +1,7 @@
 #include "tests/syscalls/test_util.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <grp.h>
 #include <stdio.h>
@@ -230,6 +231,17 @@ void ChildCheckFailed(const char* file, int line, const char* what, int err) {
     (void)ignored;
   }
   _exit(1);
+}
+
+std::string FdLink(int fd) {
+  char link[PATH_MAX] = {};
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(proc.c_str(), link, sizeof(link) - 1);
+  if (n < 0) {
+    ADD_FAILURE() << "readlink " << proc << ": " << strerror(errno);
+    return "";
+  }
+  return std::string(link, static_cast<size_t>(n));
 }
 
 }  // namespace systest

@@ -179,6 +179,10 @@ class FileDescriptor {
 // (with its message) as a failure of the running test.
 [[noreturn]] void ThrowErrno(const std::string& what);
 
+// Where /proc/self/fd/<fd> points ("anon_inode:[eventfd]", a path, ...);
+// a failed readlink is a test failure and gives "".
+std::string FdLink(int fd);
+
 // open(2) that throws on failure.
 FileDescriptor OpenOrThrow(const std::string& path, int flags,
                            mode_t mode = 0644);
