@@ -96,10 +96,10 @@ SYSCALL(TimerfdCreate); SYSCALL(TimerfdSettime); SYSCALL(TimerfdGettime);
 SYSCALL(Signalfd); SYSCALL(Signalfd4); SYSCALL(MemfdCreate);
 
 // socket.cc
-SYSCALL(Socketpair); SYSCALL(Listen); SYSCALL(Accept); SYSCALL(Sendto);
-SYSCALL(Recvfrom); SYSCALL(Sendmsg); SYSCALL(Recvmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
+SYSCALL(Socket); SYSCALL(Socketpair); SYSCALL(Bind); SYSCALL(Listen); SYSCALL(Accept);
+SYSCALL(Accept4); SYSCALL(Connect); SYSCALL(Sendto); SYSCALL(Recvfrom); SYSCALL(Sendmsg);
+SYSCALL(Recvmsg); SYSCALL(Sendmmsg); SYSCALL(Recvmmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
 SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
-SYSCALL(NotASocket);
 
 #undef SYSCALL
 

@@ -105,23 +105,38 @@ class SocketFile : public FileDescription {
   std::atomic<int64_t> snd_timeout_ns_{0};
 };
 
-// Reads and writes of every socket: recv/send without flags or address.
-// Families derive from this rather than from SocketFile directly.
+// What every family shares: read/write as recv/send without flags or
+// address, the socket inode's stat, and the SOL_SOCKET options that are
+// only remembered (SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER, ...). Families
+// derive from this rather than from SocketFile directly.
 class SocketBase : public SocketFile {
  public:
   SysRet Read(Task* t, IOSequence& dst) override;
   SysRet Write(Task* t, IOSequence& src) override;
   ErrorOr<Attr> Stat() override;
   std::string AnonName() const override;
+  // An int as getsockopt returns it.
+  static std::vector<uint8_t> IntBytes(int v);
 
  protected:
-  SocketBase();
+  // `uid`/`gid`: the creator's, shown by fstat.
+  SocketBase(uint32_t uid, uint32_t gid);
   uint64_t ino() const { return ino_; }
+  // SOL_SOCKET options stored as given and read back: ENOPROTOOPT when
+  // `name` is not one of them, EINVAL for a too short value.
+  ErrorOr<std::vector<uint8_t>> GetStoredOption(int name);
+  Errno SetStoredOption(int name, const std::vector<uint8_t>& val);
 
  private:
-  uint64_t ino_;
-  int64_t created_ns_;
+  const uint64_t ino_;
+  const uint32_t uid_, gid_;
+  const struct timespec created_;
+  absl::Mutex opt_mu_;
+  std::vector<std::pair<int, std::vector<uint8_t>>> stored_ ABSL_GUARDED_BY(opt_mu_);
 };
+
+// Reads an int option value (setsockopt): EINVAL when shorter than an int.
+ErrorOr<int> OptionInt(const std::vector<uint8_t>& val);
 
 // The filesystem socket inodes belong to (st_dev of every socket).
 Filesystem& SockFs();
