@@ -101,6 +101,9 @@ SYSCALL(Accept4); SYSCALL(Connect); SYSCALL(Sendto); SYSCALL(Recvfrom); SYSCALL(
 SYSCALL(Recvmsg); SYSCALL(Sendmmsg); SYSCALL(Recvmmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
 SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 
+// pidfd.cc (and signal.cc: PidfdSendSignal)
+SYSCALL(PidfdOpen); SYSCALL(PidfdGetfd); SYSCALL(PidfdSendSignal);
+
 #undef SYSCALL
 
 }  // namespace sys

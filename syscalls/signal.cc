@@ -129,6 +129,27 @@ SysRet RtSigqueueinfo(Task& t, const SyscallArgs& a) {
   return SendToGroupLocked(t, g.get(), si);
 }
 
+SysRet PidfdSendSignal(Task& t, const SyscallArgs& a) {
+  auto g = TRY_ASSIGN(GetPidFdGroup(t, static_cast<int>(a[0]), nullptr));
+  int sig = static_cast<int>(a[1]);
+  if (a[3] != 0) return SysRet::Err(EINVAL);  // no PIDFD_SIGNAL_* scopes
+  if (sig < 0 || sig > kNumSignals) return SysRet::Err(EINVAL);
+  siginfo_t si;
+  if (a[2] != 0) {
+    TRY(t.CopyInBytes(UserAddr(a[2]), &si, sizeof(si)));
+    if (si.si_signo != sig) return SysRet::Err(EINVAL);
+    // As rt_sigqueueinfo: kernel codes only to oneself.
+    if ((si.si_code >= 0 || si.si_code == SI_TKILL) && g.get() != t.tg()) {
+      return SysRet::Err(EPERM);
+    }
+  } else {
+    si = UserInfo(t, sig, SI_USER);
+  }
+  absl::MutexLock l(&t.kernel().tasks_mu_);
+  if (g->dead.load()) return SysRet::Err(ESRCH);
+  return SendToGroupLocked(t, g.get(), si);
+}
+
 SysRet RtTgsigqueueinfo(Task& t, const SyscallArgs& a) {
   int sig = static_cast<int>(a[2]);
   siginfo_t si;

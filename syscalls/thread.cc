@@ -29,6 +29,12 @@ SysRet DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t 
   ca.parent_tid = UserAddr(ptid);
   ca.child_tid = UserAddr(ctid);
   ca.tls = tls;
+  // clone(2) returns the pidfd through the parent_tid pointer, so the two
+  // cannot be asked for together.
+  if (flags & CLONE_PIDFD) {
+    if (flags & CLONE_PARENT_SETTID) return SysRet::Err(EINVAL);
+    ca.pidfd = UserAddr(ptid);
+  }
   return TRY_ASSIGN(t.kernel().Clone(t, ca));
 }
 
@@ -165,6 +171,7 @@ SysRet Waitid(Task& t, const SyscallArgs& a) {
   if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return SysRet::Err(EINVAL);
   Kernel::WaitOptions o;
   o.options = static_cast<int>(options);
+  bool pidfd_nonblock = false;
   switch (idtype) {
     case P_ALL: o.id_type = P_ALL; break;
     case P_PID:
@@ -177,10 +184,23 @@ SysRet Waitid(Task& t, const SyscallArgs& a) {
       o.id_type = P_PGID;
       o.id = id == 0 ? CallerPgid(t) : id;
       break;
+    case P_PIDFD: {
+      bool nonblocking = false;
+      auto g = TRY_ASSIGN(GetPidFdGroup(t, id, &nonblocking));
+      o.id_type = P_PID;
+      o.id = g->tgid();
+      // A non-blocking pidfd makes the wait non-blocking (EAGAIN).
+      if (nonblocking && !(o.options & WNOHANG)) {
+        o.options |= WNOHANG;
+        pidfd_nonblock = true;
+      }
+      break;
+    }
     default:
-      return SysRet::Err(EINVAL);  // P_PIDFD comes with pidfds
+      return SysRet::Err(EINVAL);
   }
   auto r = TRY_ASSIGN(t.kernel().Wait(t, o));
+  if (pidfd_nonblock && r.pid == 0) return SysRet::Err(EAGAIN);
   if (a[2] != 0) {
     siginfo_t si;
     memset(&si, 0, sizeof(si));

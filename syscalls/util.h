@@ -43,6 +43,10 @@ ErrorOr<vfs::VirtualDentry> FdDentry(Task& t, int dirfd);
 // Installs a new file at the lowest free fd (RLIMIT_NOFILE honoured).
 SysRet InstallFile(Task& t, FilePtr f, bool cloexec);
 
+// The process a pidfd names (EBADF for any other fd); `nonblocking` gets
+// the pidfd's O_NONBLOCK (syscalls/pidfd.cc).
+ErrorOr<std::shared_ptr<ThreadGroup>> GetPidFdGroup(Task& t, int fd, bool* nonblocking);
+
 // Copies an iovec array in (EINVAL over UIO_MAXIOV or a total over
 // SSIZE_MAX; EFAULT).
 ErrorOr<std::vector<IoVec>> CopyInIovecs(Task& t, uint64_t addr, uint64_t count);

@@ -2,6 +2,7 @@
 #include <linux/sched.h>  // CLONE_CLEAR_SIGHAND and other clone3-era flags
 #include <sched.h>
 
+#include "fs/anon/pidfd.h"
 #include "sentry/base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -25,10 +26,17 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
   }
   if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED)) return Err(EINVAL);
   if ((f & CLONE_CLEAR_SIGHAND) && (f & CLONE_SIGHAND)) return Err(EINVAL);
-  // Namespaces inside the sandbox and pidfds are not implemented yet
-  // (see the syscall table); refuse rather than pretend.
+  // Namespaces inside the sandbox are not implemented yet (see the
+  // syscall table); refuse rather than pretend.
   if (f & kNamespaceFlags) return Err(EINVAL);
-  if (f & CLONE_PIDFD) return Err(EINVAL);
+  // A pidfd names a process, not a thread (before PIDFD_THREAD).
+  if ((f & CLONE_PIDFD) && (f & CLONE_THREAD)) return Err(EINVAL);
+  if (f & CLONE_PIDFD) {
+    // The pidfd is written back before the child exists, so a bad pointer
+    // fails the clone without leaving a child behind.
+    int32_t probe = -1;
+    if (parent.mm()->CopyOut(a.pidfd, &probe, sizeof(probe)) != 0) return Err(EFAULT);
+  }
   if (a.exit_signal < 0 || a.exit_signal > kNumSignals) return Err(EINVAL);
 
   // Resources the child gets.
@@ -119,6 +127,13 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
   }
   int32_t tid = child->tid();
   if (f & CLONE_PARENT_SETTID) (void)parent.mm()->CopyOut(a.parent_tid, &tid, sizeof(tid));
+  if (f & CLONE_PIDFD) {
+    // pidfds are always close-on-exec.
+    auto fd = parent.fds()->Add(vfs::NewPidFd(child->tg_ptr(), 0), /*cloexec=*/true, 0,
+                                parent.tg()->limits.Cur(RLIMIT_NOFILE));
+    int32_t v = fd.ok() ? *fd : -1;
+    (void)parent.mm()->CopyOut(a.pidfd, &v, sizeof(v));
+  }
 
   std::shared_ptr<VforkWait> vw;
   if (f & CLONE_VFORK) {

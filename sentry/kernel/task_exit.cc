@@ -1,5 +1,6 @@
 // Exit, group exit, reaping and wait.
 #include <linux/futex.h>
+#include <poll.h>
 #include <time.h>
 
 #include <algorithm>
@@ -104,6 +105,8 @@ void Task::Exit() {
 
 void Kernel::GroupDeadLocked(ThreadGroup* g) {
   g->zombie = true;
+  g->dead.store(true);
+  g->exit_events.Notify(POLLIN | POLLRDNORM);
   g->cpu_clock_stopped.store(true, std::memory_order_release);
   g->cpu_timers.ClockGone(nullptr);
   ForgetParentLocked(g, nullptr, /*whole_group=*/true);
@@ -147,6 +150,8 @@ bool Kernel::NotifyParentOfDeathLocked(ThreadGroup* g) {
 }
 
 void Kernel::ReapLocked(ThreadGroup* g) {
+  g->reaped.store(true);
+  g->exit_events.Notify(POLLIN | POLLRDNORM | POLLHUP);
   if (ThreadGroup* p = g->parent) {
     auto& c = p->children;
     c.erase(std::remove(c.begin(), c.end(), g), c.end());

@@ -124,6 +124,11 @@ class ThreadGroup {
 
   // Anything may wait here for changes of this group's children.
   WaitQueue child_events;
+  // pidfds: set once every thread has exited (a zombie), and once reaped;
+  // exit_events is notified (POLLIN, then POLLHUP) at each.
+  std::atomic<bool> dead{false};
+  std::atomic<bool> reaped{false};
+  WaitQueue exit_events;
   Limits limits;
   // CPU time of the threads that have exited.
   std::atomic<uint64_t> user_ns{0}, sys_ns{0};
