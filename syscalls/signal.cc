@@ -132,7 +132,13 @@ SysRet RtSigqueueinfo(Task& t, const SyscallArgs& a) {
 SysRet PidfdSendSignal(Task& t, const SyscallArgs& a) {
   auto g = TRY_ASSIGN(GetPidFdGroup(t, static_cast<int>(a[0]), nullptr));
   int sig = static_cast<int>(a[1]);
-  if (a[3] != 0) return SysRet::Err(EINVAL);  // no PIDFD_SIGNAL_* scopes
+  // The scope (Linux 6.9): at most one of the thread the pidfd names (a
+  // process pidfd names its leader), its process (the default), or its
+  // process group.
+  constexpr uint64_t kThread = 1, kThreadGroup = 2, kProcessGroup = 4;
+  uint64_t scope = a[3];
+  if (scope & ~(kThread | kThreadGroup | kProcessGroup)) return SysRet::Err(EINVAL);
+  if (scope != 0 && (scope & (scope - 1)) != 0) return SysRet::Err(EINVAL);
   if (sig < 0 || sig > kNumSignals) return SysRet::Err(EINVAL);
   siginfo_t si;
   if (a[2] != 0) {
@@ -143,10 +149,28 @@ SysRet PidfdSendSignal(Task& t, const SyscallArgs& a) {
       return SysRet::Err(EPERM);
     }
   } else {
-    si = UserInfo(t, sig, SI_USER);
+    si = UserInfo(t, sig, scope == kThread ? SI_TKILL : SI_USER);
   }
-  absl::MutexLock l(&t.kernel().tasks_mu_);
+  Kernel& k = t.kernel();
+  absl::MutexLock l(&k.tasks_mu_);
   if (g->dead.load()) return SysRet::Err(ESRCH);
+  if (scope == kProcessGroup) {
+    ProcessGroup* pg = g->pgrp;
+    if (pg == nullptr || pg->members.empty()) return SysRet::Err(ESRCH);
+    Errno result = EPERM;
+    for (ThreadGroup* m : std::vector<ThreadGroup*>(pg->members)) {
+      if (SendToGroupLocked(t, m, si) == 0) result = 0;
+    }
+    return result == 0 ? 0 : SysRet::Err(result);
+  }
+  if (scope == kThread) {
+    Task* leader = k.TaskByTidLocked(g->tgid());
+    if (leader == nullptr || leader->exited()) return SysRet::Err(ESRCH);
+    if (!MayKill(t, g.get(), sig)) return SysRet::Err(EPERM);
+    if (sig == 0 || InitIgnores(k, g.get(), sig)) return 0;
+    k.SendSignalLocked(g.get(), leader, si);
+    return 0;
+  }
   return SendToGroupLocked(t, g.get(), si);
 }
 

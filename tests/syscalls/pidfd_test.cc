@@ -121,7 +121,9 @@ TEST(PidfdTest, OpenErrors) {
   int self;
   ASSERT_THAT(self = PidfdOpen(getpid(), 0), SyscallSucceeds());
   FileDescriptor sfd(self);
-  EXPECT_THAT(PidfdSendSignal(self, SIGUSR1, nullptr, 1), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(PidfdSendSignal(self, SIGUSR1, nullptr, 1u << 20), SyscallFailsWithErrno(EINVAL));
+  // Two scopes at once (PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP).
+  EXPECT_THAT(PidfdSendSignal(self, SIGUSR1, nullptr, 3), SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(PidfdSendSignal(self, 65, nullptr, 0), SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(PidfdSendSignal(self, 0, nullptr, 0), SyscallSucceeds());
   siginfo_t bad = {};
