@@ -101,6 +101,10 @@ SYSCALL(Accept4); SYSCALL(Connect); SYSCALL(Sendto); SYSCALL(Recvfrom); SYSCALL(
 SYSCALL(Recvmsg); SYSCALL(Sendmmsg); SYSCALL(Recvmmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
 SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 
+// posix_timer.cc
+SYSCALL(TimerCreate); SYSCALL(TimerSettime); SYSCALL(TimerGettime); SYSCALL(TimerGetoverrun);
+SYSCALL(TimerDelete);
+
 // pidfd.cc (and signal.cc: PidfdSendSignal)
 SYSCALL(PidfdOpen); SYSCALL(PidfdGetfd); SYSCALL(PidfdSendSignal);
 

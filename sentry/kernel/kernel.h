@@ -150,6 +150,11 @@ class Kernel {
   // that does not block the signal is interrupted to deliver it.
   void SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& info)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // POSIX timer signals: adds `add` to the si_overrun of timer `timer_id`'s
+  // signal if one is still queued for `g` (or `target`), and says whether
+  // one was.
+  bool AddTimerOverrunLocked(ThreadGroup* g, Task* target, int timer_id, int add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   // Whether a signal to `g` would be ignored (handler SIG_IGN, or SIG_DFL
   // whose default is to ignore) — then it is not even queued.
   bool SignalIgnoredLocked(ThreadGroup* g, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);

@@ -86,6 +86,13 @@ Errno Kernel::Execve(Task& t, const vfs::VirtualDentry& start, const std::string
     if (g->sighand.use_count() > 1) g->sighand = g->sighand->Copy();
   }
   t.tg()->sighand->ResetForExec();
+  // begin_new_exec: POSIX timers go, with the signals they queued.
+  t.tg()->posix_timers.Clear();
+  {
+    absl::MutexLock sl(&t.tg()->sighand->mu);
+    t.tg()->shared_pending.DiscardTimers();
+    t.pending_.DiscardTimers();
+  }
   t.altstack() = SignalStack{};
   t.keep_caps = false;
   t.tg()->dumpable.store(1);

@@ -106,6 +106,7 @@ void Task::Exit() {
 void Kernel::GroupDeadLocked(ThreadGroup* g) {
   g->zombie = true;
   g->dead.store(true);
+  g->posix_timers.Clear();
   g->exit_events.Notify(POLLIN | POLLRDNORM);
   g->cpu_clock_stopped.store(true, std::memory_order_release);
   g->cpu_timers.ClockGone(nullptr);

@@ -35,6 +35,17 @@ bool Kernel::SignalIgnoredLocked(ThreadGroup* g, int sig) {
   return a.handler == kSigDfl && DefaultActionOf(sig) == DefaultAction::kIgnore;
 }
 
+bool Kernel::AddTimerOverrunLocked(ThreadGroup* g, Task* target, int timer_id, int add) {
+  absl::MutexLock l(&g->sighand->mu);
+  siginfo_t* si = target != nullptr ? target->pending_.FindTimer(timer_id)
+                                    : g->shared_pending.FindTimer(timer_id);
+  if (si == nullptr) return false;
+  // Linux caps the count at DELAYTIMER_MAX (INT_MAX).
+  int64_t v = static_cast<int64_t>(si->si_overrun) + add;
+  si->si_overrun = static_cast<int>(std::min<int64_t>(v, INT32_MAX));
+  return true;
+}
+
 void Kernel::SendSignalLocked(ThreadGroup* g, Task* target, const siginfo_t& info) {
   const int sig = info.si_signo;
   if (g->zombie || g->kernel_only) return;

@@ -41,6 +41,22 @@ void PendingSignals::Discard(int sig) {
   set_ &= ~SigBit(sig);
 }
 
+siginfo_t* PendingSignals::FindTimer(int timer_id) {
+  for (siginfo_t& s : queue_) {
+    if (s.si_code == SI_TIMER && s.si_timerid == timer_id) return &s;
+  }
+  return nullptr;
+}
+
+void PendingSignals::DiscardTimers() {
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
+                              [](const siginfo_t& s) { return s.si_code == SI_TIMER; }),
+               queue_.end());
+  // Every pending signal has its queue entry: what is left is pending.
+  set_ = 0;
+  for (const siginfo_t& s : queue_) set_ |= SigBit(s.si_signo);
+}
+
 void PendingSignals::DiscardMask(SigSet m) {
   for (int s = 1; s <= kNumSignals; s++)
     if (m & SigBit(s)) Discard(s);

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "sentry/base/waiter.h"
 #include "sentry/kernel/cpu_time.h"
+#include "sentry/kernel/posix_timers.h"
 #include "sentry/kernel/signal_types.h"
 
 namespace sentry {
@@ -42,6 +43,10 @@ class PendingSignals {
   void Discard(int sig);
   void DiscardMask(SigSet m);
   size_t QueuedCount() const { return queue_.size(); }
+  // The queued signal of POSIX timer `timer_id`, or null.
+  siginfo_t* FindTimer(int timer_id);
+  // exec: drops every queued POSIX timer signal (flush_itimer_signals).
+  void DiscardTimers();
 
  private:
   SigSet set_ = 0;
@@ -130,6 +135,8 @@ class ThreadGroup {
   std::atomic<bool> reaped{false};
   WaitQueue exit_events;
   Limits limits;
+  // timer_create(2) timers.
+  PosixTimerTable posix_timers;
   // CPU time of the threads that have exited.
   std::atomic<uint64_t> user_ns{0}, sys_ns{0};
   // CPU time of all threads: exited ones in full, live ones up to their
