@@ -301,7 +301,11 @@ TEST_F(ProcfsTest, ZombiesShowStateZAndEmptyFiles) {
 TEST_F(ProcfsTest, ConcurrentChurnAndReaders) {
   auto reader = NewProcess();
   std::atomic<bool> stop{false};
+  std::atomic<bool> reading{false};
   std::thread churn([&] {
+    // Start once the reader is in its loop, so the two really overlap even
+    // when the machine is busy.
+    while (!reading) std::this_thread::yield();
     for (int i = 0; i < 200; i++) {
       auto t = NewProcess();
       NewThread(t);
@@ -311,6 +315,7 @@ TEST_F(ProcfsTest, ConcurrentChurnAndReaders) {
   });
   int reads = 0;
   while (!stop) {
+    reading = true;
     auto names = List(reader.get(), "/proc");
     ASSERT_TRUE(names.ok());
     for (const std::string& n : *names) {
