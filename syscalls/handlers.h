@@ -101,6 +101,9 @@ SYSCALL(Accept4); SYSCALL(Connect); SYSCALL(Sendto); SYSCALL(Recvfrom); SYSCALL(
 SYSCALL(Recvmsg); SYSCALL(Sendmmsg); SYSCALL(Recvmmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
 SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 
+// shm.cc
+SYSCALL(Shmget); SYSCALL(Shmat); SYSCALL(Shmdt); SYSCALL(Shmctl);
+
 // posix_timer.cc
 SYSCALL(TimerCreate); SYSCALL(TimerSettime); SYSCALL(TimerGettime); SYSCALL(TimerGetoverrun);
 SYSCALL(TimerDelete);

@@ -16,6 +16,7 @@
 #include "fs/vfs/vfs.h"
 #include "platform/platform.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/ipc_shm.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/kernel/timers.h"
@@ -61,6 +62,7 @@ class Kernel {
   vfs::VFS* vfs() const { return vfs_; }
   Futexes& futexes() { return futexes_; }
   Timers& timers() { return timers_; }
+  ShmRegistry& shm() { return shm_; }
   const KernelOptions& options() const { return opts_; }
 
   // Starts the command (pid 1, or pid 2 under the Sentry's init). Errors
@@ -217,6 +219,7 @@ class Kernel {
   std::vector<std::weak_ptr<ThreadGroup>> tick_groups_ ABSL_GUARDED_BY(tick_mu_);
   bool tick_armed_ ABSL_GUARDED_BY(tick_mu_) = false;
   Timers timers_;
+  ShmRegistry shm_{mf_};
 
   absl::flat_hash_map<int32_t, std::shared_ptr<Task>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   absl::flat_hash_map<int32_t, std::shared_ptr<ThreadGroup>> groups_ ABSL_GUARDED_BY(tasks_mu_);
