@@ -38,8 +38,12 @@ SysRet DoRead(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off, boo
   TRY(CheckRange(f, off, io.remaining()));
   auto attempt = [&] { return off < 0 ? f->Read(&t, io) : f->PRead(&t, io, off); };
   // read(fd, buf, 0) still reports errors of the file type, never waits.
-  if (nowait || (io.remaining() == 0 && off < 0)) return attempt();
-  return t.BlockOnFile(f, POLLIN, attempt);
+  SysRet r = (nowait || (io.remaining() == 0 && off < 0)) ? attempt()
+                                                           : t.BlockOnFile(f, POLLIN, attempt);
+  if (r.ok() && r.value() > 0 && vfs::AnyWatches() && f->vd().dentry) {
+    vfs::NotifyDentry(*f->vd().dentry, IN_ACCESS, false);
+  }
+  return r;
 }
 
 // How much of a write to a regular file RLIMIT_FSIZE lets through:
@@ -98,6 +102,9 @@ SysRet DoWrite(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off,
   }
   // Writing to a pipe or socket with no reader raises SIGPIPE.
   if (r.error() == EPIPE) RaiseOnSelf(t, SIGPIPE);
+  if (r.ok() && r.value() > 0 && vfs::AnyWatches() && f->vd().dentry) {
+    vfs::NotifyDentry(*f->vd().dentry, IN_MODIFY, false);
+  }
   return r;
 }
 

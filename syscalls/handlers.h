@@ -101,6 +101,9 @@ SYSCALL(Accept4); SYSCALL(Connect); SYSCALL(Sendto); SYSCALL(Recvfrom); SYSCALL(
 SYSCALL(Recvmsg); SYSCALL(Sendmmsg); SYSCALL(Recvmmsg); SYSCALL(Shutdown); SYSCALL(Getsockname);
 SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 
+// inotify.cc
+SYSCALL(InotifyInit); SYSCALL(InotifyInit1); SYSCALL(InotifyAddWatch); SYSCALL(InotifyRmWatch);
+
 // shm.cc
 SYSCALL(Shmget); SYSCALL(Shmat); SYSCALL(Shmdt); SYSCALL(Shmctl);
 

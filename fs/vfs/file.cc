@@ -19,6 +19,12 @@ void FileDescription::Init(VirtualDentry vd, uint32_t flags) {
 
 FileDescription::~FileDescription() {
   if (counted_writer_) inode()->RemoveWriter();
+  // The last reference to an open file went: IN_CLOSE_*.
+  if (AnyWatches() && vd_.dentry && !vd_.dentry->negative() && !is_path()) {
+    auto a = vd_.dentry->inode()->GetAttr();
+    NotifyDentry(*vd_.dentry, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE,
+                 a.ok() && a->IsDir());
+  }
 }
 
 Inode* FileDescription::inode() const { return vd_.dentry ? vd_.dentry->inode().get() : nullptr; }

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fs/vfs/notify.h"
 #include "fs/vfs/types.h"
 #include "sentry/base/error.h"
 
@@ -68,6 +69,8 @@ class Inode : public std::enable_shared_from_this<Inode> {
   explicit Inode(Filesystem* fs) : fs_(fs) {}
   virtual ~Inode() = default;
   Filesystem* fs() const { return fs_; }
+  // inotify watches on this inode (fs/vfs/notify.h).
+  InodeWatches& watches() { return watches_; }
 
   // --- attributes ---
   virtual ErrorOr<Attr> GetAttr() = 0;
@@ -163,6 +166,7 @@ class Inode : public std::enable_shared_from_this<Inode> {
 
  private:
   Filesystem* fs_;
+  InodeWatches watches_;
   std::atomic<bool> linkable_{false};
   std::atomic<int> writers_{0};
 };

@@ -49,6 +49,12 @@ class Dentry {
     absl::MutexLock l(&mu_);
     return parent_;
   }
+  // Both, consistently, without VFS::tree_mu_ (rename changes them under
+  // mu_).
+  std::pair<std::shared_ptr<Dentry>, std::string> ParentAndName() {
+    absl::MutexLock l(&mu_);
+    return {parent_, name_};
+  }
 
  private:
   friend class VFS;

@@ -103,7 +103,13 @@ Errno VFS::SetAttrs(const PathContext& ctx, const VirtualDentry& vd, const SetAt
       s.mode = killed;
     }
   }
-  return inode->SetAttrs(s);
+  TRY(inode->SetAttrs(s));
+  // notify_change: a size change is a modification, the rest attributes.
+  uint32_t ev = 0;
+  if (s.mask & SetAttr::kSize) ev |= IN_MODIFY;
+  if (s.mask & ~(SetAttr::kSize | SetAttr::kCtime)) ev |= IN_ATTRIB;
+  if (ev != 0) NotifyDentry(*vd.dentry, ev, a.IsDir());
+  return 0;
 }
 
 }  // namespace sentry::vfs

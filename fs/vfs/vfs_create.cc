@@ -69,7 +69,13 @@ Errno CreateLocked(VfsInternal::Walker& w, const VirtualDentry& start, std::stri
   if (p.dir.mount->read_only()) return EROFS;
   Attr da = TRY_ASSIGN(dir->inode()->GetAttr());
   std::shared_ptr<Inode> in = TRY_ASSIGN(make(p.dir, da, p.last));
+  bool isdir = false;
+  if (AnyWatches()) {
+    auto a = in->GetAttr();
+    isdir = a.ok() && a->IsDir();
+  }
   VfsInternal::AddChildLocked(dir, p.last, std::move(in));
+  NotifyChild(*dir, p.last, IN_CREATE | (isdir ? IN_ISDIR : 0));
   return 0;
 }
 
@@ -173,6 +179,7 @@ Errno VFS::Link(const PathContext& ctx, const VirtualDentry& old_start, std::str
         if (ta.nlink == 0 && !target->linkable()) return Err(ENOENT);
         TRY(dir.dentry->inode()->Link(name, target));
         target->set_linkable(false);
+        NotifyInode(*target, IN_ATTRIB);  // its link count
         return target;
       });
 }

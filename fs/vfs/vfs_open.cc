@@ -96,7 +96,9 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const PathContext& ct
     t.mask = SetAttr::kSize | SetAttr::kMtime | SetAttr::kCtime;
     t.mtime = t.ctime = Now();
     TRY(vd.dentry->inode()->SetAttrs(t));
+    NotifyDentry(*vd.dentry, IN_MODIFY, false);
   }
+  NotifyDentry(*vd.dentry, IN_OPEN, a.IsDir());
   return fd;
 }
 
@@ -145,6 +147,7 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::Open(const PathContext& ctx,
           std::shared_ptr<Inode> in =
               TRY_ASSIGN(dir->inode()->CreateChild(p.last, m, 0, uid, gid));
           vd = VirtualDentry{p.dir.mount, VfsInternal::AddChildLocked(dir, p.last, std::move(in))};
+          NotifyChild(*dir, p.last, IN_CREATE);
           created = true;
           break;
         }

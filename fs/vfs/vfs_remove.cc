@@ -28,6 +28,8 @@ Errno VFS::Unlink(const PathContext& ctx, const VirtualDentry& start, std::strin
   if (child->mounts_ > 0) return EBUSY;
   TRY(dir->inode()->Unlink(p.last));
   VfsInternal::RemoveChildLocked(dir, child);
+  NotifyUnlinked(*child->inode());
+  NotifyChild(*dir, p.last, IN_DELETE);
   return 0;
 }
 
@@ -57,6 +59,8 @@ Errno VFS::Rmdir(const PathContext& ctx, const VirtualDentry& start, std::string
   if (child->mounts_ > 0) return EBUSY;
   TRY(dir->inode()->Rmdir(p.last));
   VfsInternal::RemoveChildLocked(dir, child);
+  NotifyUnlinked(*child->inode());
+  NotifyChild(*dir, p.last, IN_DELETE | IN_ISDIR);
   return 0;
 }
 
@@ -138,6 +142,23 @@ Errno VFS::Rename(const PathContext& ctx, const VirtualDentry& old_start,
   if (oc->inode()->fs() != ndir->inode()->fs()) return EXDEV;
 
   TRY(odir->inode()->Rename(op.last, ndir->inode().get(), np.last, flags));
+  if (AnyWatches()) {
+    // fsnotify_move: MOVED_FROM and MOVED_TO share a cookie; the moved
+    // object gets MOVE_SELF; an overwritten target loses a name.
+    uint32_t cookie = NextCookie();
+    uint32_t od = oa.IsDir() ? IN_ISDIR : 0;
+    NotifyChild(*odir, op.last, IN_MOVED_FROM | od, cookie);
+    NotifyChild(*ndir, np.last, IN_MOVED_TO | od, cookie);
+    if (exchange) {
+      uint32_t nd = na->IsDir() ? IN_ISDIR : 0;
+      uint32_t c2 = NextCookie();
+      NotifyChild(*ndir, np.last, IN_MOVED_FROM | nd, c2);
+      NotifyChild(*odir, op.last, IN_MOVED_TO | nd, c2);
+      NotifyInode(*nc->inode(), IN_MOVE_SELF);
+    }
+    NotifyInode(*oc->inode(), IN_MOVE_SELF);
+    if (na && !exchange) NotifyUnlinked(*nc->inode());
+  }
 
   // Update the cache to match.
   std::string oname = std::move(op.last), nname = std::move(np.last);

@@ -45,7 +45,9 @@ Errno VFS::SetXattr(const PathContext& ctx, const VirtualDentry& vd, std::string
   if (vd.mount->read_only()) return EROFS;
   Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
   TRY(XattrPermission(ctx.creds, a, name, kMayWrite));
-  return vd.dentry->inode()->SetXattr(name, value, flags);
+  TRY(vd.dentry->inode()->SetXattr(name, value, flags));
+  NotifyDentry(*vd.dentry, IN_ATTRIB, a.IsDir());
+  return 0;
 }
 
 ErrorOr<std::vector<std::string>> VFS::ListXattr(const PathContext& ctx, const VirtualDentry& vd) {
@@ -63,7 +65,9 @@ Errno VFS::RemoveXattr(const PathContext& ctx, const VirtualDentry& vd, std::str
   if (vd.mount->read_only()) return EROFS;
   Attr a = TRY_ASSIGN(vd.dentry->inode()->GetAttr());
   TRY(XattrPermission(ctx.creds, a, name, kMayWrite));
-  return vd.dentry->inode()->RemoveXattr(name);
+  TRY(vd.dentry->inode()->RemoveXattr(name));
+  NotifyDentry(*vd.dentry, IN_ATTRIB, a.IsDir());
+  return 0;
 }
 
 }  // namespace sentry::vfs

@@ -19,3 +19,14 @@ ln -s "$d/linux" "$d/link"; readlink "$d/link" | sed "s|$d|D|"
 stat -c '%F %s' "$d/l.tgz" | cut -d' ' -f1-2
 rm -rf "$d"
 echo done
+# tail -f follows a file on tmpfs with inotify (on overlayfs it polls).
+f=$(mktemp -p /dev/shm)
+echo one > "$f"
+timeout 1 tail -f "$f" > "$f.out" &
+sleep 0.3
+echo two >> "$f"
+sleep 0.3
+echo three >> "$f"
+wait
+cat "$f.out"
+rm -f "$f" "$f.out"
