@@ -361,10 +361,10 @@ SysRet Fcntl(Task& t, const SyscallArgs& a) {
       return static_cast<int64_t>(TRY_ASSIGN(
           p->SetCapacity(static_cast<uint32_t>(a[2]), t.creds().HasCap(kCapSysResource))));
     }
-    case F_ADD_SEALS:
     case F_GET_SEALS:
-      // Only memfds support seals on Linux, and ours do not have them yet.
-      return SysRet::Err(EINVAL);
+      return static_cast<int64_t>(TRY_ASSIGN(f->GetSeals()));
+    case F_ADD_SEALS:
+      return f->AddSeals(static_cast<uint32_t>(a[2]));
     default:
       return SysRet::Err(EINVAL);
   }

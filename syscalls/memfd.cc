@@ -50,7 +50,17 @@ SysRet MemfdCreate(Task& t, const SyscallArgs& a) {
   vfs::PathContext ctx = t.PathCtx();
   ctx.umask = 0;  // memfds are 0777 whatever the umask (shmem_file_setup)
   vfs::VirtualDentry dir{m, m->root};
-  auto f = TRY_ASSIGN(t.kernel().vfs()->Open(ctx, dir, ".", O_TMPFILE | O_RDWR | O_LARGEFILE, 0777));
+  constexpr uint64_t kNoexecSeal = 0x0008u;  // MFD_NOEXEC_SEAL
+  // Linux names the file "memfd:<name>"; /proc/<pid>/fd shows
+  // "/memfd:<name> (deleted)".
+  auto f = TRY_ASSIGN(t.kernel().vfs()->OpenNamedTmpfile(
+      ctx, dir, "memfd:" + *name, O_RDWR | O_LARGEFILE, (flags & kNoexecSeal) ? 0666 : 0777));
+  // Without MFD_ALLOW_SEALING the file is sealed against new seals;
+  // MFD_NOEXEC_SEAL allows sealing and seals the exec bits at once.
+  uint32_t seals = F_SEAL_SEAL;
+  if (flags & MFD_ALLOW_SEALING) seals = 0;
+  if (flags & kNoexecSeal) seals = 0x20;  // F_SEAL_EXEC
+  tmpfs::SetSeals(f.get(), seals);
   return InstallFile(t, std::move(f), flags & MFD_CLOEXEC);
 }
 

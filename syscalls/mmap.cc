@@ -63,6 +63,13 @@ SysRet Mmap(Task& t, const SyscallArgs& a) {
     o.offset = off;
     // A shared mapping of a read-only file may never become writable.
     if (o.shared && !f->writable()) o.max_prot &= ~PROT_WRITE;
+    // A file sealed against writes takes no shared writable mapping, now
+    // or by mprotect later (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE).
+    if (auto seals = f->GetSeals(); seals.ok() && o.shared &&
+                                    (*seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+      if (prot & PROT_WRITE) return SysRet::Err(EPERM);
+      o.max_prot &= ~PROT_WRITE;
+    }
     if (f->vd().ok()) o.name = t.kernel().vfs()->PathOf(f->vd(), t.fs()->root());
   } else if (o.shared) {
     // Shared anonymous memory must survive fork as shared: back it with an

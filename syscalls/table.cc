@@ -333,7 +333,7 @@ const std::vector<SyscallInfo>& Entries() {
     {316, "renameat2", sys::Renameat2, Support::kFull, 0, "", {Arg::kFd, Arg::kPath, Arg::kFd, Arg::kPath, Arg::kHex}},
     {317, "seccomp", nullptr, Support::kUnimplemented, 0, "", {}},
     {318, "getrandom", sys::Getrandom, Support::kFull, 0, "", {Arg::kPtr, Arg::kUInt, Arg::kHex}},
-    {319, "memfd_create", sys::MemfdCreate, Support::kPartial, 0, "No file seals yet (F_ADD_SEALS/F_GET_SEALS give EINVAL); no MFD_HUGETLB; /proc/<pid>/fd shows /#<ino>, not /memfd:<name>", {Arg::kPtr, Arg::kHex}},
+    {319, "memfd_create", sys::MemfdCreate, Support::kPartial, 0, "Seals (F_SEAL_WRITE with writable shared mappings is not refused with EBUSY); no MFD_HUGETLB", {Arg::kPtr, Arg::kHex}},
     {320, "kexec_file_load", nullptr, Support::kError, EPERM, "Not in a sandbox", {}},
     {321, "bpf", nullptr, Support::kError, EPERM, "No BPF", {}},
     {322, "execveat", sys::Execveat, Support::kFull, 0, "", {Arg::kFd, Arg::kPath, Arg::kStrv, Arg::kStrv, Arg::kHex}},

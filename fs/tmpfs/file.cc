@@ -100,13 +100,19 @@ SysRet TmpfsFile::Read(IOSequence& dst, int64_t off, bool touch) {
 
 SysRet TmpfsFile::Write(IOSequence& src, int64_t off) {
   absl::MutexLock rw(&rw_mu_);
-  if (off == -1) {
+  const uint32_t seals = seals_.load();
+  if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) return SysRet::Err(EPERM);
+  uint64_t size;
+  {
     absl::ReaderMutexLock l(&mu_);
-    off = static_cast<int64_t>(attr_.size);
+    size = attr_.size;
   }
+  if (off == -1) off = static_cast<int64_t>(size);
   if (off < 0) return SysRet::Err(EINVAL);
   uint64_t n = src.remaining();
   if (n == 0) return 0;
+  // F_SEAL_GROW refuses a write that would extend the file, all of it.
+  if ((seals & F_SEAL_GROW) && static_cast<uint64_t>(off) + n > size) return SysRet::Err(EPERM);
   uint64_t start = static_cast<uint64_t>(off);
   if (start >= kMaxFileSize) return SysRet::Err(EFBIG);
   n = std::min(n, kMaxFileSize - start);
@@ -188,10 +194,32 @@ SysRet TmpfsFileFD::PWrite(Task* t, IOSequence& src, int64_t off) {
   return file_->Write(src, off);
 }
 
+Errno TmpfsFileFD::AddSeals(uint32_t seals) {
+  // memfd_add_seals: only through a writable descriptor.
+  if (!writable()) return EPERM;
+  return file_->AddSeals(seals);
+}
+
+Errno TmpfsFile::AddSeals(uint32_t s) {
+  constexpr uint32_t kKnown =
+      F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | 0x20;
+  if (s & ~kKnown) return EINVAL;
+  absl::MutexLock rw(&rw_mu_);
+  uint32_t cur = seals_.load();
+  if (cur & F_SEAL_SEAL) return EPERM;
+  seals_ = cur | s;
+  return 0;
+}
+
 Errno TmpfsFileFD::Allocate(int mode, uint64_t off, uint64_t len) {
   if (static_cast<int64_t>(off) < 0 || static_cast<int64_t>(len) <= 0) return EINVAL;
   if (!writable()) return EBADF;
   return file_->Fallocate(mode, off, len);
+}
+
+void SetSeals(vfs::FileDescription* f, uint32_t seals) {
+  auto* t = dynamic_cast<TmpfsFileFD*>(f);
+  if (t != nullptr) t->file()->set_seals(seals);
 }
 
 }  // namespace sentry::tmpfs

@@ -86,6 +86,21 @@ Errno TmpfsFile::Truncate(uint64_t size, bool update_mtime) {
 }
 
 Errno TmpfsFile::SetAttrs(const vfs::SetAttr& a) {
+  const uint32_t seals = seals_.load();
+  if (a.mask & vfs::SetAttr::kSize) {
+    uint64_t size;
+    {
+      absl::ReaderMutexLock l(&mu_);
+      size = attr_.size;
+    }
+    if ((seals & F_SEAL_SHRINK) && a.size < size) return EPERM;
+    if ((seals & F_SEAL_GROW) && a.size > size) return EPERM;
+  }
+  // F_SEAL_EXEC: the exec bits stay as they are.
+  if ((seals & 0x20) && (a.mask & vfs::SetAttr::kMode)) {
+    absl::ReaderMutexLock l(&mu_);
+    if ((a.mode ^ attr_.mode) & 0111) return EPERM;
+  }
   if (a.mask & vfs::SetAttr::kSize) {
     TRY(Truncate(a.size, a.mask & vfs::SetAttr::kMtime));
   }
@@ -102,7 +117,13 @@ Errno TmpfsFile::Fallocate(int mode, uint64_t off, uint64_t len) {
   const bool punch = mode & FALLOC_FL_PUNCH_HOLE;
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return EOPNOTSUPP;
   if (punch && !keep) return EOPNOTSUPP;
+  const uint32_t seals = seals_.load();
+  if (punch && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) return EPERM;
   absl::MutexLock rw(&rw_mu_);
+  if (!punch && !keep && (seals & F_SEAL_GROW)) {
+    absl::ReaderMutexLock l(&mu_);
+    if (off + len > attr_.size) return EPERM;
+  }
   struct timespec now = vfs::Now();
   absl::MutexLock l(&mu_);
   if (punch) {

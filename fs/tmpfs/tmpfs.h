@@ -30,6 +30,10 @@ std::shared_ptr<vfs::Filesystem> NewTmpfs(MemoryFile* mf, const TmpfsOptions& op
 // The root directory of a file system made by NewTmpfs (null otherwise).
 std::shared_ptr<vfs::Inode> TmpfsRoot(vfs::Filesystem* fs);
 
+// Sets the seals of an open tmpfs file (memfd_create); other files are
+// left alone.
+void SetSeals(vfs::FileDescription* f, uint32_t seals);
+
 }  // namespace sentry::tmpfs
 
 #endif  // FS_TMPFS_TMPFS_H_

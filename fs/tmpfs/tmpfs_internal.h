@@ -17,6 +17,8 @@
 #ifndef FS_TMPFS_TMPFS_INTERNAL_H_
 #define FS_TMPFS_TMPFS_INTERNAL_H_
 
+#include <fcntl.h>
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -165,6 +167,13 @@ class TmpfsFile : public TmpfsInode, public Mappable {
   // For tests: MemoryFile offset of page `idx`, or 0 for a hole.
   uint64_t PageForTest(uint64_t idx);
 
+  // File seals (F_SEAL_*). Every tmpfs file starts with F_SEAL_SEAL, as
+  // Linux's shmem files do; memfd_create(MFD_ALLOW_SEALING) clears it.
+  uint32_t seals() const { return seals_.load(); }
+  void set_seals(uint32_t s) { seals_ = s; }
+  // F_ADD_SEALS: EPERM once F_SEAL_SEAL is set.
+  Errno AddSeals(uint32_t s);
+
  private:
   uint64_t BlocksLocked() const override ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return pages_.size() * (kPageSize / 512);
@@ -183,6 +192,7 @@ class TmpfsFile : public TmpfsInode, public Mappable {
   const std::shared_ptr<Usage> usage_;
   const uint64_t fs_dev_;
   absl::Mutex rw_mu_;
+  std::atomic<uint32_t> seals_{F_SEAL_SEAL};
   // File page index -> MemoryFile offset; absent pages are holes.
   std::map<uint64_t, uint64_t> pages_ ABSL_GUARDED_BY(mu_);
 };
@@ -197,6 +207,9 @@ class TmpfsFileFD : public vfs::FileDescription {
   ErrorOr<std::shared_ptr<Mappable>> GetMappable() override {
     return std::shared_ptr<Mappable>(file_, static_cast<Mappable*>(file_.get()));
   }
+  ErrorOr<uint32_t> GetSeals() override { return file_->seals(); }
+  TmpfsFile* file() const { return file_.get(); }
+  Errno AddSeals(uint32_t seals) override;
 
  private:
   const std::shared_ptr<TmpfsFile> file_;

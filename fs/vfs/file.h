@@ -102,6 +102,11 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // --- memory mapping ---
   virtual ErrorOr<std::shared_ptr<Mappable>> GetMappable() { return Err(ENODEV); }
 
+  // --- file seals (memfd_create(2), fcntl F_ADD_SEALS/F_GET_SEALS) ---
+  // EINVAL for files without seals (everything but tmpfs/memfd files).
+  virtual ErrorOr<uint32_t> GetSeals() { return Err(EINVAL); }
+  virtual Errno AddSeals(uint32_t seals) { return EINVAL; }
+
   // Name shown by /proc/<pid>/fd/N for files without a path, e.g.
   // "pipe:[1234]" or "anon_inode:[eventfd]". Empty: use the path.
   virtual std::string AnonName() const { return ""; }

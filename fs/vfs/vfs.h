@@ -88,6 +88,12 @@ class VFS {
   // Opens an already-resolved object (magic links, execveat(AT_EMPTY_PATH)).
   ErrorOr<std::shared_ptr<FileDescription>> OpenAt(const PathContext& ctx, const VirtualDentry& vd,
                                                    uint32_t flags);
+  // memfd_create: an O_TMPFILE file in `dir` whose unhashed dentry is
+  // called `name`, which /proc/<pid>/fd shows as "/<name> (deleted)".
+  ErrorOr<std::shared_ptr<FileDescription>> OpenNamedTmpfile(const PathContext& ctx,
+                                                             const VirtualDentry& dir,
+                                                             std::string_view name, uint32_t flags,
+                                                             uint32_t mode);
   // mknod (mode has S_IFREG/S_IFCHR/S_IFBLK/S_IFIFO/S_IFSOCK; 0 means S_IFREG).
   Errno Mknod(const PathContext& ctx, const VirtualDentry& start, std::string_view path,
               uint32_t mode, uint64_t dev);
@@ -154,7 +160,8 @@ class VFS {
   ErrorOr<std::shared_ptr<FileDescription>> OpenTmpfile(const PathContext& ctx,
                                                         const VirtualDentry& start,
                                                         std::string_view path, uint32_t flags,
-                                                        uint32_t mode, uint32_t rflags);
+                                                        uint32_t mode, uint32_t rflags,
+                                                        std::string_view dentry_name = "");
   absl::Mutex tree_mu_;
   absl::Mutex mounts_mu_;
   std::shared_ptr<Mount> root_ ABSL_GUARDED_BY(mounts_mu_);

@@ -184,10 +184,18 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::Open(const PathContext& ctx,
   return OpenAt(ctx, vd, flags);
 }
 
+ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenNamedTmpfile(const PathContext& ctx,
+                                                                const VirtualDentry& dir,
+                                                                std::string_view name,
+                                                                uint32_t flags, uint32_t mode) {
+  return OpenTmpfile(ctx, dir, ".", flags | O_TMPFILE, mode, 0, name);
+}
+
 ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenTmpfile(const PathContext& ctx,
                                                            const VirtualDentry& start,
                                                            std::string_view path, uint32_t flags,
-                                                           uint32_t mode, uint32_t rflags) {
+                                                           uint32_t mode, uint32_t rflags,
+                                                           std::string_view dentry_name) {
   // fs/namei.c do_tmpfile: the directory (symlinks followed unless
   // O_NOFOLLOW), write access to its mount, then vfs_tmpfile's checks.
   VirtualDentry dir;
@@ -207,7 +215,9 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenTmpfile(const PathContext& ct
   Attr a = TRY_ASSIGN(in->GetAttr());
   // An unhashed child of the directory, as Linux's d_tmpfile names it:
   // "#<ino>", shown "(deleted)" by /proc/<pid>/fd.
-  auto d = std::make_shared<Dentry>(in, absl::StrFormat("#%d", a.ino), dir.dentry);
+  std::string name =
+      dentry_name.empty() ? absl::StrFormat("#%d", a.ino) : std::string(dentry_name);
+  auto d = std::make_shared<Dentry>(in, std::move(name), dir.dentry);
   VfsInternal::MarkDead(*d);
   // The new file is opened whatever its mode (may_open with no access
   // mode to check).

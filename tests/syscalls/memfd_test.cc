@@ -1,7 +1,9 @@
 // memfd_create(2): anonymous files with tmpfs semantics.
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -57,6 +59,65 @@ TEST(MemfdTest, Errors) {
   FileDescriptor fd(memfd_create(ok_name.c_str(), 0));
   EXPECT_THAT(fd.get(), SyscallSucceeds());
   EXPECT_THAT(memfd_create(Opaque<const char*>(nullptr), 0), SyscallFailsWithErrno(EFAULT));
+}
+
+TEST(MemfdTest, ProcShowsTheName) {
+  FileDescriptor fd(memfd_create("myname", 0));
+  ASSERT_THAT(fd.get(), SyscallSucceeds());
+  EXPECT_EQ(FdLink(fd.get()), "/memfd:myname (deleted)");
+}
+
+TEST(MemfdTest, SealsNeedAllowSealing) {
+  FileDescriptor fd(memfd_create("s", 0));
+  ASSERT_THAT(fd.get(), SyscallSucceeds());
+  EXPECT_THAT(fcntl(fd.get(), F_GET_SEALS), SyscallSucceedsWithValue(F_SEAL_SEAL));
+  EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE), SyscallFailsWithErrno(EPERM));
+  // Files without seals at all.
+  Pipe p = MakePipe();
+  EXPECT_THAT(fcntl(p.read_end.get(), F_GET_SEALS), SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(MemfdTest, SealsEnforced) {
+  FileDescriptor fd(memfd_create("sealed", MFD_ALLOW_SEALING));
+  ASSERT_THAT(fd.get(), SyscallSucceeds());
+  EXPECT_THAT(fcntl(fd.get(), F_GET_SEALS), SyscallSucceedsWithValue(0));
+  ASSERT_THAT(write(fd.get(), "12345678", 8), SyscallSucceedsWithValue(8));
+  EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, 0x1000), SyscallFailsWithErrno(EINVAL));
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), SyscallSucceeds());
+  EXPECT_THAT(ftruncate(fd.get(), 4), SyscallFailsWithErrno(EPERM));
+  EXPECT_THAT(ftruncate(fd.get(), 100), SyscallFailsWithErrno(EPERM));
+  EXPECT_THAT(ftruncate(fd.get(), 8), SyscallSucceeds());
+  // Growing writes fail whole; writes inside the size work.
+  EXPECT_THAT(pwrite(fd.get(), "abc", 3, 6), SyscallFailsWithErrno(EPERM));
+  EXPECT_THAT(pwrite(fd.get(), "ab", 2, 6), SyscallSucceedsWithValue(2));
+  EXPECT_THAT(fallocate(fd.get(), 0, 0, 100), SyscallFailsWithErrno(EPERM));
+
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE), SyscallSucceeds());
+  EXPECT_THAT(pwrite(fd.get(), "x", 1, 0), SyscallFailsWithErrno(EPERM));
+  EXPECT_EQ(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0), MAP_FAILED);
+  EXPECT_EQ(errno, EPERM);
+  void* ro = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd.get(), 0);
+  ASSERT_NE(ro, MAP_FAILED);
+  EXPECT_THAT(mprotect(ro, 4096, PROT_READ | PROT_WRITE), SyscallFailsWithErrno(EACCES));
+  munmap(ro, 4096);
+  // A private mapping may still be written (copy on write).
+  void* priv = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(), 0);
+  ASSERT_NE(priv, MAP_FAILED);
+  static_cast<char*>(priv)[0] = 'z';
+  munmap(priv, 4096);
+
+  ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SEAL), SyscallSucceeds());
+  EXPECT_THAT(fcntl(fd.get(), F_GET_SEALS),
+              SyscallSucceedsWithValue(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE));
+  EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_FUTURE_WRITE), SyscallFailsWithErrno(EPERM));
+
+  // Only a writable descriptor adds seals.
+  FileDescriptor fd2(memfd_create("ro", MFD_ALLOW_SEALING));
+  std::string self = "/proc/self/fd/" + std::to_string(fd2.get());
+  FileDescriptor rofd(open(self.c_str(), O_RDONLY));
+  ASSERT_THAT(rofd.get(), SyscallSucceeds());
+  EXPECT_THAT(fcntl(rofd.get(), F_ADD_SEALS, F_SEAL_GROW), SyscallFailsWithErrno(EPERM));
+  EXPECT_THAT(fcntl(rofd.get(), F_GET_SEALS), SyscallSucceedsWithValue(0));
 }
 
 }  // namespace
