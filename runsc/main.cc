@@ -159,6 +159,21 @@ int main(int argc, char** argv) {
   list_app->add_flag("-q,--quiet", quiet, "ids only");
   list_app->add_option("-f,--format", ignored_str, "table (the only format)");
 
+  CLI::App* pause_app = app.add_subcommand("pause", "freeze a container's processes");
+  pause_app->add_option("id", id, "container id")->required();
+  CLI::App* resume_app = app.add_subcommand("resume", "thaw a paused container");
+  resume_app->add_option("id", id, "container id")->required();
+  std::string ps_format = "table";
+  CLI::App* ps_app = app.add_subcommand("ps", "list a container's host processes");
+  ps_app->add_option("-f,--format", ps_format, "table or json");
+  ps_app->add_option("id", id, "container id")->required();
+  bool events_stats = false;
+  int events_interval = 5;
+  CLI::App* events_app = app.add_subcommand("events", "print a container's resource usage");
+  events_app->add_flag("--stats", events_stats, "once, then exit");
+  events_app->add_option("--interval", events_interval, "seconds between stats (default 5)");
+  events_app->add_option("id", id, "container id")->required();
+
   std::string which;
   CLI::App* sa = app.add_subcommand("seccomp-allowlist", "print a host syscall allowlist");
   sa->add_option("process", which, "sentry or gofer")->required()->check(CLI::IsMember({"sentry", "gofer"}));
@@ -182,6 +197,10 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("list")) return runsc::OciList(g, quiet);
   if (app.got_subcommand("spec")) return runsc::OciSpec(spec_bundle);
   if (app.got_subcommand("features")) return runsc::OciFeatures();
+  if (app.got_subcommand("pause")) return runsc::OciPause(g, id, true);
+  if (app.got_subcommand("resume")) return runsc::OciPause(g, id, false);
+  if (app.got_subcommand("ps")) return runsc::OciPs(g, id, ps_format);
+  if (app.got_subcommand("events")) return runsc::OciEvents(g, id, events_stats, events_interval);
   if (app.got_subcommand("exec")) {
     std::vector<std::string> rest = exec_app->remaining();
     if (rest.empty()) {

@@ -33,6 +33,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "runsc/cgroup.h"
 
 namespace runsc {
 namespace {
@@ -98,6 +99,7 @@ struct State {
   pid_t pid = 0, gofer = 0;
   uint64_t pid_start = 0, gofer_start = 0;
   bool started = false;
+  std::string cgroup;  // the host cgroup around the sandbox; empty: none
 };
 
 bool Alive(pid_t pid, uint64_t start) {
@@ -108,6 +110,7 @@ bool Alive(pid_t pid, uint64_t start) {
 
 std::string Status(const State& s) {
   if (!Alive(s.pid, s.pid_start)) return "stopped";
+  if (!s.cgroup.empty() && Cgroup::ForPath(s.cgroup).Frozen()) return "paused";
   return s.started ? "running" : "created";
 }
 
@@ -129,7 +132,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 absl::Status Save(const GlobalFlags& g, const State& s) {
   json j = {{"id", s.id},           {"bundle", s.bundle},   {"rootfs", s.rootfs},
             {"created", s.created}, {"pid", s.pid},         {"pid_start", s.pid_start},
-            {"gofer", s.gofer},     {"gofer_start", s.gofer_start}, {"started", s.started}};
+            {"gofer", s.gofer},     {"gofer_start", s.gofer_start}, {"started", s.started},
+            {"cgroup", s.cgroup}};
   return WriteFileAtomically(Dir(g, s.id) + "/state.json", j.dump(2) + "\n");
 }
 
@@ -149,6 +153,7 @@ absl::StatusOr<State> Load(const GlobalFlags& g, const std::string& id) {
     s.gofer = j.value("gofer", 0);
     s.gofer_start = j.value("gofer_start", uint64_t{0});
     s.started = j.value("started", false);
+    s.cgroup = j.value("cgroup", "");
     return s;
   } catch (const json::exception& e) {
     return absl::DataLossError(absl::StrFormat("state of %s: %s", id, e.what()));
@@ -157,6 +162,8 @@ absl::StatusOr<State> Load(const GlobalFlags& g, const std::string& id) {
 
 // Kills the sandbox's processes and waits (up to 5 s) until they are gone.
 void KillSandbox(const State& s) {
+  // Frozen (paused) processes die only once thawed.
+  if (!s.cgroup.empty()) (void)Cgroup::ForPath(s.cgroup).Freeze(false);
   if (Alive(s.pid, s.pid_start)) kill(s.pid, SIGKILL);
   if (Alive(s.gofer, s.gofer_start)) kill(s.gofer, SIGKILL);
   for (int i = 0; i < 500; i++) {
@@ -170,6 +177,17 @@ void KillSandbox(const State& s) {
 
 void RemoveState(const GlobalFlags& g, const std::string& id) {
   std::string d = Dir(g, id);
+  {
+    // The sandbox's cgroup goes with it.
+    std::ifstream in(d + "/state.json");
+    if (in) {
+      try {
+        std::string cg = json::parse(in).value("cgroup", "");
+        if (!cg.empty()) Cgroup::ForPath(cg).Destroy();
+      } catch (const json::exception&) {
+      }
+    }
+  }
   unlink((d + "/state.json").c_str());
   unlink((d + "/state.json.tmp").c_str());
   unlink((d + "/start").c_str());
@@ -277,6 +295,46 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
     RemoveState(g, id);
     return absl::InternalError(absl::StrFormat("pipe: %s", strerror(e)));
   }
+  // The host cgroup: the spec's cgroupsPath (an error if it cannot be
+  // made), else /runsc/<id> when the host lets us (pause needs one).
+  std::optional<Cgroup> cg;
+  std::vector<std::pair<std::string, std::string>> cg_before;
+  {
+    json cfg;
+    try {
+      std::ifstream in(f.bundle + "/config.json");
+      cfg = json::parse(in);
+    } catch (const json::exception&) {
+    }
+    const json lx = cfg.is_object() ? cfg.value("linux", json::object()) : json::object();
+    std::string path = lx.value("cgroupsPath", "");
+    bool asked = !path.empty();
+    // Separate state roots may reuse ids: the default path tells them apart.
+    std::string fallback = absl::StrFormat(
+        "/runsc/%s-%08x", id, static_cast<uint32_t>(std::hash<std::string>()(RootDir(g))));
+    Cgroup c = Cgroup::ForPath(asked ? path : fallback);
+    absl::Status made = c.Create();
+    if (made.ok()) made = c.Apply(lx.value("resources", json()));
+    if (made.ok()) {
+      auto before = Cgroup::EnterSelf(c);
+      if (before.ok()) {
+        cg_before = *before;
+        cg = c;
+      } else {
+        made = before.status();
+      }
+    }
+    if (!made.ok()) {
+      if (asked) {
+        c.Destroy();
+        close(*control);
+        if (start_fd >= 0) close(start_fd);
+        RemoveState(g, id);
+        return made;
+      }
+      c.Destroy();
+    }
+  }
   lo->stdio = {0, 1, 2};
   lo->start_fd = start_fd;
   lo->control_fd = *control;
@@ -287,6 +345,8 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
     lo->log_fd = open(g.debug_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   auto launched = LaunchSandbox(g, *lo);
+  // The sandbox's processes started inside the cgroup; we leave it.
+  if (cg) Cgroup::LeaveSelf(cg_before);
   if (start_fd >= 0) close(start_fd);
   close(*control);
   if (ready[1] >= 0) close(ready[1]);
@@ -304,6 +364,7 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
       kill(launched->gofer, SIGKILL);
       waitpid(launched->sentry, &st, 0);
       waitpid(launched->gofer, nullptr, 0);
+      if (cg) cg->Destroy();
       RemoveState(g, id);
       return absl::InternalError(absl::StrFormat(
           "the sandbox failed to start (%s %d; its error is above)",
@@ -314,6 +375,7 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
   }
   if (lo->log_fd > 2) close(lo->log_fd);
   if (!launched.ok()) {
+    if (cg) cg->Destroy();
     RemoveState(g, id);
     return launched.status();
   }
@@ -329,10 +391,12 @@ absl::StatusOr<State> CreateContainer(const GlobalFlags& g, const CreateFlags& f
   if (auto st = ReadProcStat(s.pid)) s.pid_start = st->start;
   if (auto st = ReadProcStat(s.gofer)) s.gofer_start = st->start;
   s.started = start_now;
+  if (cg) s.cgroup = cg->path();
   absl::Status saved = Save(g, s);
   if (saved.ok()) saved = WritePidFile(f.pid_file, s.pid);
   if (!saved.ok()) {
     KillSandbox(s);
+    if (cg) cg->Destroy();
     RemoveState(g, id);
     return saved;
   }
@@ -424,6 +488,72 @@ int OciDelete(const GlobalFlags& g, const std::string& id, bool force) {
   }
   KillSandbox(*s);
   RemoveState(g, id);
+  return 0;
+}
+
+int OciPause(const GlobalFlags& g, const std::string& id, bool pause) {
+  auto s = Load(g, id);
+  if (!s.ok()) return Fail(std::string(s.status().message()));
+  std::string status = Status(*s);
+  if (pause && status != "running" && status != "created") {
+    return Fail(absl::StrFormat("container %s is not running: %s", id, status));
+  }
+  if (!pause && status != "paused") {
+    return Fail(absl::StrFormat("container %s is not paused: %s", id, status));
+  }
+  if (s->cgroup.empty()) return Fail("the container has no cgroup to freeze");
+  // The freezer stops the Sentry, the Gofer and every stub process: the
+  // container's programs stop wherever they are, as under runc.
+  if (auto st = Cgroup::ForPath(s->cgroup).Freeze(pause); !st.ok()) {
+    return Fail(std::string(st.message()));
+  }
+  return 0;
+}
+
+int OciPs(const GlobalFlags& g, const std::string& id, const std::string& format) {
+  auto s = Load(g, id);
+  if (!s.ok()) return Fail(std::string(s.status().message()));
+  if (format != "table" && format != "json") return Fail("invalid format " + format);
+  // Host processes of the sandbox, as runc lists a container's cgroup.
+  std::vector<pid_t> pids;
+  if (!s->cgroup.empty()) {
+    pids = Cgroup::ForPath(s->cgroup).Pids();
+  } else if (Status(*s) != "stopped") {
+    pids = {s->pid, s->gofer};
+  }
+  if (format == "json") {
+    printf("%s\n", json(pids).dump().c_str());
+    return 0;
+  }
+  printf("%-8s %s\n", "PID", "CMD");
+  for (pid_t p : pids) {
+    std::ifstream in(absl::StrFormat("/proc/%d/cmdline", p));
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (char& c : cmd) {
+      if (c == '\0') c = ' ';
+    }
+    printf("%-8d %s\n", p, std::string(absl::StripTrailingAsciiWhitespace(cmd)).c_str());
+  }
+  return 0;
+}
+
+int OciEvents(const GlobalFlags& g, const std::string& id, bool stats_once, int interval_s) {
+  auto s = Load(g, id);
+  if (!s.ok()) return Fail(std::string(s.status().message()));
+  auto stats = [&] {
+    json data = s->cgroup.empty() ? json::object() : Cgroup::ForPath(s->cgroup).Stats();
+    return json{{"type", "stats"}, {"id", id}, {"data", data}};
+  };
+  if (stats_once) {
+    printf("%s\n", stats().dump().c_str());
+    return 0;
+  }
+  // runc events: a stats event every interval until the container stops.
+  while (Status(*s) != "stopped") {
+    printf("%s\n", stats().dump().c_str());
+    fflush(stdout);
+    sleep(static_cast<unsigned>(std::max(interval_s, 1)));
+  }
   return 0;
 }
 

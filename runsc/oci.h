@@ -15,8 +15,14 @@
 //    (podman's /etc/hosts, /etc/resolv.conf, ...) are copied into the
 //    in-memory layer at create time.
 //  - process.terminal: refused with an error (no console socket yet).
-//  - Namespaces, cgroups, seccomp, capabilities: the sandbox is its own
-//    kernel; the host-side isolation is the sandbox's, not the spec's.
+//  - linux.cgroupsPath and linux.resources (memory, cpu shares/quota/
+//    period/cpuset, pids): the whole sandbox (Sentry, Gofer, stubs) runs
+//    in that host cgroup (default /runsc/<id> when the host allows), with
+//    the limits applied there; pause/resume freeze it. Memory limits thus
+//    count the Sentry's own memory too. blockIO, devices, hugepages and
+//    network resources are not applied.
+//  - Namespaces, seccomp, capabilities: the sandbox is its own kernel; the
+//    host-side isolation is the sandbox's, not the spec's.
 #ifndef RUNSC_OCI_H_
 #define RUNSC_OCI_H_
 
@@ -66,6 +72,12 @@ int OciKill(const GlobalFlags& g, const std::string& id, const std::string& sign
 int OciDelete(const GlobalFlags& g, const std::string& id, bool force);
 int OciRun(const GlobalFlags& g, const CreateFlags& f, const std::string& id);
 int OciList(const GlobalFlags& g, bool quiet);
+// pause/resume: freeze or thaw the sandbox's host cgroup.
+int OciPause(const GlobalFlags& g, const std::string& id, bool pause);
+// ps: the sandbox's host processes (json: an array of pids).
+int OciPs(const GlobalFlags& g, const std::string& id, const std::string& format);
+// events: stats (cpu, memory, pids) from the cgroup, once or periodically.
+int OciEvents(const GlobalFlags& g, const std::string& id, bool stats_once, int interval_s);
 // runc spec: a default config.json in `bundle` (refuses to overwrite).
 int OciSpec(const std::string& bundle);
 // runc features: what this runtime supports, as JSON.

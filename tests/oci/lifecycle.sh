@@ -212,6 +212,55 @@ python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['process']['args'
 expect_eq "run of a spec-made bundle" "$("${R[@]}" run --bundle "$S" c-spec 2>&1)" from-spec
 expect_eq "features" "$("${R[@]}" features | python3 -c 'import json,sys; print(json.load(sys.stdin)["ociVersionMax"])')" 1.0.2
 
+# --- cgroups: the spec's limits, pause/resume, ps, events ---------------------
+if [ -d /sys/fs/cgroup/freezer ] || [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  config '["sh", "-c", "echo started; while true; do sleep 0.1; done"]'
+  CG="/runsc-test/lifecycle-$PLATFORM-$$"
+  python3 - "$B/config.json" "$CG" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"] = {"cgroupsPath": sys.argv[2],
+              "resources": {"memory": {"limit": 805306368},
+                            "cpu": {"quota": 150000, "period": 100000},
+                            "pids": {"limit": 512}}}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  "${R[@]}" create --bundle "$B" c-cg >/dev/null 2>&1
+  expect_eq "create with a cgroupsPath" "$?" 0
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    expect_eq "memory limit" "$(cat /sys/fs/cgroup$CG/memory.max)" 805306368
+    expect_eq "cpu quota" "$(cat /sys/fs/cgroup$CG/cpu.max)" "150000 100000"
+    expect_eq "pids limit" "$(cat /sys/fs/cgroup$CG/pids.max)" 512
+  else
+    expect_eq "memory limit" "$(cat /sys/fs/cgroup/memory$CG/memory.limit_in_bytes)" 805306368
+    expect_eq "cpu quota" "$(cat /sys/fs/cgroup/cpu$CG/cpu.cfs_quota_us)" 150000
+    expect_eq "pids limit" "$(cat /sys/fs/cgroup/pids$CG/pids.max)" 512
+  fi
+  sentry_pid=$(pid_of c-cg)
+  expect_eq "ps lists the sandbox's processes" \
+    "$("${R[@]}" ps --format json c-cg | python3 -c "import json,sys; print($sentry_pid in json.load(sys.stdin))")" True
+  "${R[@]}" start c-cg
+  wait_state c-cg running
+  "${R[@]}" pause c-cg
+  expect_eq "pause" "$?/$(state_of c-cg)" 0/paused
+  "${R[@]}" pause c-cg >/dev/null 2>&1
+  expect_eq "pause of a paused container fails" "$?" 1
+  "${R[@]}" resume c-cg
+  expect_eq "resume" "$?/$(state_of c-cg)" 0/running
+  "${R[@]}" resume c-cg >/dev/null 2>&1
+  expect_eq "resume of a running container fails" "$?" 1
+  expect_eq "events --stats" "$("${R[@]}" events --stats c-cg | python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["type"], e["data"]["memory"]["usage"]["usage"] > 0, e["data"]["pids"]["current"] > 0)')" "stats True True"
+  # A paused container can still be deleted.
+  "${R[@]}" pause c-cg
+  "${R[@]}" delete -f c-cg
+  expect_eq "delete of a paused container" "$?" 0
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgdir=/sys/fs/cgroup$CG; else cgdir=/sys/fs/cgroup/memory$CG; fi
+  [ ! -d "$cgdir" ] || fail "the cgroup was removed with the container"
+  rmdir /sys/fs/cgroup/*/runsc-test /sys/fs/cgroup/runsc-test 2>/dev/null
+else
+  echo "skip: no cgroup freezer here"
+fi
+
 # Nothing of ours left running (sentry or gofer of these containers).
 sleep 0.2
 # (Other sandboxes may run on this machine: look only at ours.)

@@ -85,6 +85,22 @@ expect_eq "kill: status of a container killed by SIGKILL" \
   "$("${P[@]}" inspect -f '{{.State.ExitCode}}' "$cid")" 137
 "${P[@]}" rm "$cid" >/dev/null
 
+# Resource limits land on the sandbox's host cgroup; pause freezes it.
+cid=$("${RUN[@]}" -d --memory 300m --pids-limit 77 "$IMG" sh -c 'while true; do sleep 0.1; done')
+sleep 0.5
+cg=$("${P[@]}" inspect -f '{{.State.CgroupPath}}' "$cid")
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  mem=$(cat "/sys/fs/cgroup$cg/memory.max" 2>&1); pids=$(cat "/sys/fs/cgroup$cg/pids.max" 2>&1)
+else
+  mem=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" 2>&1); pids=$(cat "/sys/fs/cgroup/pids$cg/pids.max" 2>&1)
+fi
+expect_eq "--memory and --pids-limit in the cgroup $cg" "$mem/$pids" "314572800/77"
+"${P[@]}" pause "$cid" >/dev/null
+expect_eq "pause" "$?/$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" 0/paused
+"${P[@]}" unpause "$cid" >/dev/null
+expect_eq "unpause" "$?/$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" 0/running
+"${P[@]}" rm -f -t 0 "$cid" >/dev/null
+
 sleep 0.3
 left=$(pgrep -f "runsc .*gofer --root=$WORK/storage" || true)
 [ -z "$left" ] || fail "sandbox processes left running: $left"
