@@ -104,6 +104,9 @@ SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 // inotify.cc
 SYSCALL(InotifyInit); SYSCALL(InotifyInit1); SYSCALL(InotifyAddWatch); SYSCALL(InotifyRmWatch);
 
+// sem.cc
+SYSCALL(Semget); SYSCALL(Semop); SYSCALL(Semtimedop); SYSCALL(Semctl);
+
 // shm.cc
 SYSCALL(Shmget); SYSCALL(Shmat); SYSCALL(Shmdt); SYSCALL(Shmctl);
 

@@ -16,6 +16,7 @@
 #include "fs/vfs/vfs.h"
 #include "platform/platform.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/ipc_sem.h"
 #include "sentry/kernel/ipc_shm.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
@@ -63,6 +64,7 @@ class Kernel {
   Futexes& futexes() { return futexes_; }
   Timers& timers() { return timers_; }
   ShmRegistry& shm() { return shm_; }
+  SemRegistry& sem() { return sem_; }
   const KernelOptions& options() const { return opts_; }
 
   // Starts the command (pid 1, or pid 2 under the Sentry's init). Errors
@@ -220,6 +222,7 @@ class Kernel {
   bool tick_armed_ ABSL_GUARDED_BY(tick_mu_) = false;
   Timers timers_;
   ShmRegistry shm_{mf_};
+  SemRegistry sem_;
 
   absl::flat_hash_map<int32_t, std::shared_ptr<Task>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   absl::flat_hash_map<int32_t, std::shared_ptr<ThreadGroup>> groups_ ABSL_GUARDED_BY(tasks_mu_);

@@ -70,6 +70,14 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
       if (f & CLONE_CLEAR_SIGHAND) sh->ResetForExec();
       tg = std::make_shared<ThreadGroup>(this, tid, std::move(sh));
       tg->exit_signal = a.exit_signal;
+      // CLONE_SYSVSEM shares the undo list; otherwise the child has none.
+      if (f & CLONE_SYSVSEM) {
+        if (!ptg->sem_undo) {
+          ptg->sem_undo = std::make_shared<SemUndo>();
+          sem_.Track(ptg->sem_undo);
+        }
+        tg->sem_undo = ptg->sem_undo;
+      }
       ThreadGroup* pp = (f & CLONE_PARENT) ? ptg->parent : ptg;
       tg->parent = pp;
       tg->parent_task = (f & CLONE_PARENT) ? ptg->parent_task : &parent;

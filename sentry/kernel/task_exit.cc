@@ -107,6 +107,8 @@ void Kernel::GroupDeadLocked(ThreadGroup* g) {
   g->zombie = true;
   g->dead.store(true);
   g->posix_timers.Clear();
+  // exit_sem: the process's SEM_UNDO adjustments are applied.
+  if (g->sem_undo && g->sem_undo.use_count() == 1) sem_.ApplyUndo(g->sem_undo.get(), g->tgid());
   g->exit_events.Notify(POLLIN | POLLRDNORM);
   g->cpu_clock_stopped.store(true, std::memory_order_release);
   g->cpu_timers.ClockGone(nullptr);

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "sentry/base/waiter.h"
 #include "sentry/kernel/cpu_time.h"
+#include "sentry/kernel/ipc_sem.h"
 #include "sentry/kernel/posix_timers.h"
 #include "sentry/kernel/signal_types.h"
 
@@ -137,6 +138,8 @@ class ThreadGroup {
   Limits limits;
   // timer_create(2) timers.
   PosixTimerTable posix_timers;
+  // SEM_UNDO adjustments (made on first use; shared with CLONE_SYSVSEM).
+  std::shared_ptr<SemUndo> sem_undo;
   // CPU time of the threads that have exited.
   std::atomic<uint64_t> user_ns{0}, sys_ns{0};
   // CPU time of all threads: exited ones in full, live ones up to their
