@@ -31,83 +31,6 @@ Errno CheckRange(vfs::FileDescription* f, int64_t off, size_t count) {
   return 0;
 }
 
-// One read attempt loop: waits while the file is not ready unless it is
-// non-blocking or `nowait` (RWF_NOWAIT); `off` may be kFilePosition.
-SysRet DoRead(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off, bool nowait = false) {
-  if (!f->readable()) return SysRet::Err(EBADF);
-  TRY(CheckRange(f, off, io.remaining()));
-  auto attempt = [&] { return off < 0 ? f->Read(&t, io) : f->PRead(&t, io, off); };
-  // read(fd, buf, 0) still reports errors of the file type, never waits.
-  SysRet r = (nowait || (io.remaining() == 0 && off < 0)) ? attempt()
-                                                           : t.BlockOnFile(f, POLLIN, attempt);
-  if (r.ok() && r.value() > 0 && vfs::AnyWatches() && f->vd().dentry) {
-    vfs::NotifyDentry(*f->vd().dentry, IN_ACCESS, false);
-  }
-  return r;
-}
-
-// How much of a write to a regular file RLIMIT_FSIZE lets through:
-// nullopt for all of it, 0 for none (EFBIG after SIGXFSZ).
-ErrorOr<std::optional<size_t>> FsizeAllowance(Task& t, vfs::FileDescription* f, int64_t off,
-                                             size_t count) {
-  uint64_t lim = t.tg()->limits.Cur(RLIMIT_FSIZE);
-  if (lim == RLIM_INFINITY) return std::optional<size_t>();
-  ErrorOr<vfs::Attr> a = f->Stat();
-  if (!a.ok() || !S_ISREG(a->mode)) return std::optional<size_t>();
-  uint64_t pos;
-  if (off >= 0) {
-    pos = static_cast<uint64_t>(off);
-  } else if (off == kAppendOnly || (f->flags() & O_APPEND)) {
-    pos = a->size;
-  } else {
-    pos = static_cast<uint64_t>(TRY_ASSIGN(f->Seek(0, SEEK_CUR)));
-  }
-  if (pos >= lim) return std::optional<size_t>(0);
-  if (count > lim - pos) return std::optional<size_t>(lim - pos);
-  return std::optional<size_t>();
-}
-
-SysRet DoWrite(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off,
-               bool nowait = false) {
-  if (!f->writable()) return SysRet::Err(EBADF);
-  TRY(CheckRange(f, off, io.remaining()));
-  // pwrite on an O_APPEND descriptor appends: Linux ignores the offset.
-  if (off >= 0 && (f->flags() & O_APPEND) && f->seekable()) off = kAppendOnly;
-  IOSequence* src = &io;
-  std::optional<LimitedIOSequence> limited;
-  if (io.remaining() > 0) {
-    std::optional<size_t> allowed = TRY_ASSIGN(FsizeAllowance(t, f, off, io.remaining()));
-    if (allowed == 0u) {
-      RaiseOnSelf(t, SIGXFSZ);
-      return SysRet::Err(EFBIG);
-    }
-    if (allowed) src = &limited.emplace(io, *allowed);
-  }
-  auto attempt = [&] {
-    if (off == kFilePosition) return f->Write(&t, *src);
-    return f->PWrite(&t, *src, off == kAppendOnly ? -1 : off);
-  };
-  SysRet r = nowait ? attempt() : t.BlockOnFile(f, POLLOUT, attempt);
-  // A blocking write to a pipe or socket goes on until everything is
-  // written (or a signal or error cuts it short, returning what was done).
-  if (!nowait && r.ok() && r.value() > 0 && src->remaining() > 0 && !f->nonblocking() &&
-      !f->seekable()) {
-    int64_t total = r.value();
-    while (src->remaining() > 0) {
-      SysRet more = t.BlockOnFile(f, POLLOUT, [&] { return f->Write(&t, *src); });
-      if (!more.ok() || more.value() == 0) break;
-      total += more.value();
-    }
-    r = total;
-  }
-  // Writing to a pipe or socket with no reader raises SIGPIPE.
-  if (r.error() == EPIPE) RaiseOnSelf(t, SIGPIPE);
-  if (r.ok() && r.value() > 0 && vfs::AnyWatches() && f->vd().dentry) {
-    vfs::NotifyDentry(*f->vd().dentry, IN_MODIFY, false);
-  }
-  return r;
-}
-
 SysRet ReadCommon(Task& t, const SyscallArgs& a, bool positional, int64_t off) {
   FilePtr f = TRY_ASSIGN(GetIOFile(t, static_cast<int>(a[0])));
   if (positional && off < 0) return SysRet::Err(EINVAL);
@@ -164,6 +87,83 @@ SysRet DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags, uint64_t m
 }
 
 }  // namespace
+
+// One read attempt loop: waits while the file is not ready unless it is
+// non-blocking or `nowait` (RWF_NOWAIT); `off` may be kFilePosition.
+SysRet DoRead(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off, bool nowait) {
+  if (!f->readable()) return SysRet::Err(EBADF);
+  TRY(CheckRange(f, off, io.remaining()));
+  auto attempt = [&] { return off < 0 ? f->Read(&t, io) : f->PRead(&t, io, off); };
+  // read(fd, buf, 0) still reports errors of the file type, never waits.
+  SysRet r = (nowait || (io.remaining() == 0 && off < 0)) ? attempt()
+                                                           : t.BlockOnFile(f, POLLIN, attempt);
+  if (r.ok() && r.value() > 0 && vfs::AnyWatches() && f->vd().dentry) {
+    vfs::NotifyDentry(*f->vd().dentry, IN_ACCESS, false);
+  }
+  return r;
+}
+
+// How much of a write to a regular file RLIMIT_FSIZE lets through:
+// nullopt for all of it, 0 for none (EFBIG after SIGXFSZ).
+static ErrorOr<std::optional<size_t>> FsizeAllowance(Task& t, vfs::FileDescription* f, int64_t off,
+                                             size_t count) {
+  uint64_t lim = t.tg()->limits.Cur(RLIMIT_FSIZE);
+  if (lim == RLIM_INFINITY) return std::optional<size_t>();
+  ErrorOr<vfs::Attr> a = f->Stat();
+  if (!a.ok() || !S_ISREG(a->mode)) return std::optional<size_t>();
+  uint64_t pos;
+  if (off >= 0) {
+    pos = static_cast<uint64_t>(off);
+  } else if (off == kAppendOnly || (f->flags() & O_APPEND)) {
+    pos = a->size;
+  } else {
+    pos = static_cast<uint64_t>(TRY_ASSIGN(f->Seek(0, SEEK_CUR)));
+  }
+  if (pos >= lim) return std::optional<size_t>(0);
+  if (count > lim - pos) return std::optional<size_t>(lim - pos);
+  return std::optional<size_t>();
+}
+
+SysRet DoWrite(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off, bool nowait) {
+  if (!f->writable()) return SysRet::Err(EBADF);
+  TRY(CheckRange(f, off, io.remaining()));
+  // pwrite on an O_APPEND descriptor appends: Linux ignores the offset.
+  if (off >= 0 && (f->flags() & O_APPEND) && f->seekable()) off = kAppendOnly;
+  IOSequence* src = &io;
+  std::optional<LimitedIOSequence> limited;
+  if (io.remaining() > 0) {
+    std::optional<size_t> allowed = TRY_ASSIGN(FsizeAllowance(t, f, off, io.remaining()));
+    if (allowed == 0u) {
+      RaiseOnSelf(t, SIGXFSZ);
+      return SysRet::Err(EFBIG);
+    }
+    if (allowed) src = &limited.emplace(io, *allowed);
+  }
+  auto attempt = [&] {
+    if (off == kFilePosition) return f->Write(&t, *src);
+    return f->PWrite(&t, *src, off == kAppendOnly ? -1 : off);
+  };
+  SysRet r = nowait ? attempt() : t.BlockOnFile(f, POLLOUT, attempt);
+  // A blocking write to a pipe or socket goes on until everything is
+  // written (or a signal or error cuts it short, returning what was done).
+  if (!nowait && r.ok() && r.value() > 0 && src->remaining() > 0 && !f->nonblocking() &&
+      !f->seekable()) {
+    int64_t total = r.value();
+    while (src->remaining() > 0) {
+      SysRet more = t.BlockOnFile(f, POLLOUT, [&] { return f->Write(&t, *src); });
+      if (!more.ok() || more.value() == 0) break;
+      total += more.value();
+    }
+    r = total;
+  }
+  // Writing to a pipe or socket with no reader raises SIGPIPE.
+  if (r.error() == EPIPE) RaiseOnSelf(t, SIGPIPE);
+  if (r.ok() && r.value() > 0 && vfs::AnyWatches() && f->vd().dentry) {
+    vfs::NotifyDentry(*f->vd().dentry, IN_MODIFY, false);
+  }
+  return r;
+}
+
 
 SysRet Read(Task& t, const SyscallArgs& a) { return ReadCommon(t, a, false, 0); }
 SysRet Write(Task& t, const SyscallArgs& a) { return WriteCommon(t, a, false, 0); }

@@ -104,6 +104,9 @@ SYSCALL(Getpeername); SYSCALL(Getsockopt); SYSCALL(Setsockopt);
 // inotify.cc
 SYSCALL(InotifyInit); SYSCALL(InotifyInit1); SYSCALL(InotifyAddWatch); SYSCALL(InotifyRmWatch);
 
+// splice.cc
+SYSCALL(Splice); SYSCALL(Tee); SYSCALL(Vmsplice); SYSCALL(CopyFileRange); SYSCALL(SyncFileRange);
+
 // sem.cc
 SYSCALL(Semget); SYSCALL(Semop); SYSCALL(Semtimedop); SYSCALL(Semctl);
 

@@ -43,6 +43,13 @@ ErrorOr<vfs::VirtualDentry> FdDentry(Task& t, int dirfd);
 // Installs a new file at the lowest free fd (RLIMIT_NOFILE honoured).
 SysRet InstallFile(Task& t, FilePtr f, bool cloexec);
 
+// read/write with Linux's rules (syscalls/file.cc): access mode, range
+// checks, waiting unless non-blocking or `nowait`, RLIMIT_FSIZE, SIGPIPE,
+// inotify events. `off` >= 0 is positional; -1 uses the file position.
+SysRet DoRead(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off, bool nowait = false);
+SysRet DoWrite(Task& t, vfs::FileDescription* f, IOSequence& io, int64_t off,
+               bool nowait = false);
+
 // The process a pidfd names (EBADF for any other fd); `nonblocking` gets
 // the pidfd's O_NONBLOCK (syscalls/pidfd.cc).
 ErrorOr<std::shared_ptr<ThreadGroup>> GetPidFdGroup(Task& t, int fd, bool* nonblocking);

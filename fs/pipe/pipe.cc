@@ -86,6 +86,30 @@ SysRet Pipe::Read(IOSequence& dst) {
   return static_cast<int64_t>(done);
 }
 
+SysRet Pipe::Peek(IOSequence& dst) {
+  absl::MutexLock l(&mu_);
+  if (dst.remaining() == 0) return 0;
+  if (slots_.empty()) return writers_ == 0 ? SysRet(0) : SysRet::Err(EAGAIN);
+  size_t done = 0;
+  for (const Slot& s : slots_) {
+    if (dst.remaining() == 0) break;
+    size_t chunk = std::min<size_t>(s.len, dst.remaining());
+    ErrorOr<size_t> r = dst.CopyOut(s.page.get() + s.off, chunk);
+    if (!r.ok() || *r < chunk) {
+      if (done == 0) return SysRet::Err(EFAULT);
+      break;
+    }
+    done += chunk;
+  }
+  return static_cast<int64_t>(done);
+}
+
+size_t Pipe::Room() {
+  absl::MutexLock l(&mu_);
+  // Whole free slots; a partly filled last slot may take a little more.
+  return slots_.size() >= max_slots_ ? 0 : (max_slots_ - slots_.size()) * kPipePage;
+}
+
 SysRet Pipe::Write(IOSequence& src, bool packet) {
   const size_t total = src.remaining();
   // A null write succeeds even without readers (no SIGPIPE).

@@ -69,6 +69,11 @@ class Pipe {
 
   // Bytes queued (FIONREAD).
   size_t Queued();
+  // tee(2): copies queued bytes into `dst` without consuming them; EAGAIN
+  // when empty (0 once no writer is left).
+  SysRet Peek(IOSequence& dst);
+  // Bytes a write could add now without waiting.
+  size_t Room();
   // Capacity in bytes (F_GETPIPE_SZ).
   size_t Capacity();
   // F_SETPIPE_SZ: rounds up to a power of two pages (at least one); EPERM
