@@ -50,7 +50,12 @@ SysRet ReadSource(Task& t, vfs::FileDescription* f, std::optional<int64_t> off,
   buf.resize(n);
   BufferIOSequence io(buf.data(), n);
   if (off) return DoRead(t, f, io, *off, nonblock);
-  if (f->seekable()) return DoRead(t, f, io, f->pos(), nonblock);
+  if (f->seekable()) {
+    // Seek(0, SEEK_CUR) rather than pos(): host-backed files keep their
+    // position themselves.
+    int64_t pos = TRY_ASSIGN(f->Seek(0, SEEK_CUR));
+    return DoRead(t, f, io, pos, nonblock);
+  }
   return DoRead(t, f, io, -1, nonblock);
 }
 
@@ -172,8 +177,8 @@ SysRet CopyFileRange(Task& t, const SyscallArgs& a) {
   // Linux reports a negative offset here as an overflow.
   std::optional<int64_t> off_in = TRY_ASSIGN(CopyInOffset(t, a[1], EOVERFLOW));
   std::optional<int64_t> off_out = TRY_ASSIGN(CopyInOffset(t, a[3], EOVERFLOW));
-  int64_t pin = off_in ? *off_in : in->pos();
-  int64_t pout = off_out ? *off_out : out->pos();
+  int64_t pin = off_in ? *off_in : TRY_ASSIGN(in->Seek(0, SEEK_CUR));
+  int64_t pout = off_out ? *off_out : TRY_ASSIGN(out->Seek(0, SEEK_CUR));
   uint64_t len = std::min(a[4], kMaxRwCount);
   if (pin > INT64_MAX - static_cast<int64_t>(len) || pout > INT64_MAX - static_cast<int64_t>(len)) {
     return SysRet::Err(EOVERFLOW);
