@@ -15,8 +15,12 @@
 //    (podman's /etc/hosts, /etc/resolv.conf, ...) are copied into the
 //    in-memory layer at create time.
 //  - process.terminal: refused with an error (no console socket yet).
-//  - Namespaces, cgroups, seccomp, capabilities: the sandbox is its own
-//    kernel; the host-side isolation is the sandbox's, not the spec's.
+//  - linux.seccomp: compiled on the host with libseccomp (oci_seccomp.h)
+//    and installed by the Sentry in the container's init before its first
+//    instruction and in every exec'd process, as seccomp(2) would;
+//    process.noNewPrivileges sets no_new_privs in those tasks.
+//  - Namespaces, cgroups, capabilities: the sandbox is its own kernel; the
+//    host-side isolation is the sandbox's, not the spec's.
 #ifndef RUNSC_OCI_H_
 #define RUNSC_OCI_H_
 

@@ -49,6 +49,31 @@ TEST(SeccompKillTest, KillProcessStatus) {
   }
 }
 
+TEST(SeccompKillTest, KillProcessDumpsCoreWhenTheLimitAllows) {
+  // With a file core_pattern the kernel writes the core into the cwd and
+  // sets the core flag of the wait status; the Sentry sets the flag alone.
+  std::ifstream in("/proc/sys/kernel/core_pattern");
+  std::string pattern;
+  std::getline(in, pattern);
+  if (pattern.empty() || pattern[0] == '|' || pattern.find('/') != std::string::npos) {
+    GTEST_SKIP() << "core_pattern " << pattern << " is not a file in the cwd";
+  }
+  const std::string dir = NewTempName();
+  ASSERT_THAT(mkdir(dir.c_str(), 0700), SyscallSucceeds());
+  int status = ForkAndWait([&] {
+    TEST_CHECK_SUCCESS(chdir(dir.c_str()));
+    SetCoreLimit(RLIM_INFINITY);
+    TEST_CHECK_SUCCESS(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+    SetNoNewPrivs();
+    TEST_CHECK_SUCCESS(InstallFilter(OnSyscall(SYS_getppid, SECCOMP_RET_KILL_PROCESS)));
+    syscall(SYS_getppid);
+    _exit(3);
+  });
+  RemoveRecursively(dir);
+  EXPECT_THAT(status, KilledBySignal(SIGSYS));
+  EXPECT_TRUE(WCOREDUMP(status));
+}
+
 std::atomic<bool> g_thread_survived{false};
 
 void* CallGetppid(void*) {
