@@ -204,6 +204,34 @@ TEST(SeccompTest, InheritedByForkAndKeptAcrossExec) {
               KilledBySignal(SIGSYS));
 }
 
+TEST(SeccompTest, RestartedSyscallsGoThroughTheFilter) {
+  // A sleep stopped and continued restarts through restart_syscall(2),
+  // which is filtered like any syscall: here it fails with EPERM.
+  Pipe ready = MakePipe();
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    alarm(kChildWatchdogSeconds);
+    SetNoNewPrivs();
+    TEST_CHECK_SUCCESS(InstallFilter(OnSyscall(SYS_restart_syscall, SECCOMP_RET_ERRNO | EPERM)));
+    TEST_CHECK(write(ready.write_end.get(), "x", 1) == 1);
+    struct timespec ts = {20, 0};
+    long r = syscall(SYS_nanosleep, &ts, nullptr);
+    _exit(r == -1 && errno == EPERM ? 0 : 10 + (r == 0 ? 0 : errno % 100));
+  }
+  ScopedChild child(pid);
+  char c;
+  ASSERT_THAT(read(ready.read_end.get(), &c, 1), SyscallSucceedsWithValue(1));
+  // Let the child enter nanosleep.
+  usleep(200 * 1000);
+  ASSERT_THAT(kill(pid, SIGSTOP), SyscallSucceeds());
+  int status;
+  ASSERT_THAT(waitpid(pid, &status, WUNTRACED), SyscallSucceedsWithValue(pid));
+  ASSERT_TRUE(WIFSTOPPED(status));
+  ASSERT_THAT(kill(pid, SIGCONT), SyscallSucceeds());
+  EXPECT_THAT(child.Wait(), ExitedWithCode(0));
+}
+
 TEST(SeccompTest, GetSeccompAndProcStatus) {
   EXPECT_THAT(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), SyscallSucceedsWithValue(0));
   EXPECT_THAT(ForkAndWait([] {
