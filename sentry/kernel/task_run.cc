@@ -74,7 +74,7 @@ void Task::HandleSyscall() {
   uint64_t nr = arch_.regs.orig_rax;
   SyscallArgs args{{arch_.regs.rdi, arch_.regs.rsi, arch_.regs.rdx, arch_.regs.r10,
                     arch_.regs.r8, arch_.regs.r9}};
-  // Near-free without seccomp: one relaxed-enough load of the mode.
+  // A task without seccomp pays one atomic load here.
   if (seccomp_mode_.load(std::memory_order_acquire) != SECCOMP_MODE_DISABLED &&
       !SeccompPermits(nr, args)) {
     return;
