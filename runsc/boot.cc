@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_format.h"
@@ -167,7 +168,13 @@ int RunBoot(const BootFlags& b) {
     return 125;
   }
   std::thread(ForwardSignals, &kernel, spec.container_init()).detach();
-  if (b.control_fd >= 0) std::thread(ServeControl, &kernel, b.control_fd).detach();
+  // The container's seccomp profile, compiled by `runsc create`.
+  std::vector<sock_filter> seccomp_filter(spec.seccomp_bpf().size() / sizeof(sock_filter));
+  memcpy(seccomp_filter.data(), spec.seccomp_bpf().data(),
+         seccomp_filter.size() * sizeof(sock_filter));
+  if (b.control_fd >= 0) {
+    std::thread(ServeControl, &kernel, b.control_fd, seccomp_filter).detach();
+  }
 
   if (b.ready_fd >= 0) {
     // `runsc create` returns now: everything that can fail has been done.
@@ -205,6 +212,8 @@ int RunBoot(const BootFlags& b) {
   init.creds.groups.assign(spec.groups().begin(), spec.groups().end());
   init.stdio = stdio;
   init.umask = spec.umask();
+  init.no_new_privs = spec.no_new_privs();
+  init.seccomp_filter = seccomp_filter;
   for (const Rlimit& r : spec.rlimits()) init.rlimits.push_back({r.resource(), {r.cur(), r.max()}});
   if (auto s = kernel.StartInit(init); !s.ok()) {
     // The working directory may not exist inside; fall back to "/" as

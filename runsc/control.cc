@@ -68,7 +68,7 @@ bool Receive(int c, ExecRequest* req, std::vector<int>* fds) {
   return req->ParseFromArray(buf.data(), static_cast<int>(n));
 }
 
-void Serve(sentry::Kernel* k, int c) {
+void Serve(sentry::Kernel* k, int c, const std::vector<sock_filter>* seccomp_filter) {
   ExecRequest req;
   std::vector<int> fds;
   if (!Receive(c, &req, &fds) || req.argv_size() == 0) {
@@ -87,6 +87,8 @@ void Serve(sentry::Kernel* k, int c) {
   if (req.uid() != 0) spec.creds.cap_effective = spec.creds.cap_permitted = 0;
   spec.creds.groups.assign(req.groups().begin(), req.groups().end());
   spec.umask = req.umask();
+  spec.no_new_privs = req.no_new_privs();
+  spec.seccomp_filter = *seccomp_filter;
   for (const Rlimit& r : req.rlimits()) spec.rlimits.push_back({r.resource(), {r.cur(), r.max()}});
   for (size_t i = 0; i < fds.size(); i++) {
     int flags = fcntl(fds[i], F_GETFL);
@@ -112,7 +114,9 @@ void Serve(sentry::Kernel* k, int c) {
 
 }  // namespace
 
-void ServeControl(sentry::Kernel* k, int listen_fd) {
+void ServeControl(sentry::Kernel* k, int listen_fd, std::vector<sock_filter> seccomp_filter) {
+  // Lives as long as the Sentry: the serving threads are detached.
+  const auto* filter = new std::vector<sock_filter>(std::move(seccomp_filter));
   for (;;) {
     int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) {
@@ -120,7 +124,7 @@ void ServeControl(sentry::Kernel* k, int listen_fd) {
       SLOG(kWarning, "control socket: accept: %s", strerror(errno));
       return;
     }
-    std::thread(Serve, k, c).detach();
+    std::thread(Serve, k, c, filter).detach();
   }
 }
 

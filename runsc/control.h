@@ -11,8 +11,9 @@ namespace runsc {
 inline constexpr int kControlFd = 7;
 
 // Accepts connections on `listen_fd` for ever, one thread per connection
-// (see control.cc for the protocol).
-void ServeControl(sentry::Kernel* k, int listen_fd);
+// (see control.cc for the protocol). Every exec'd process gets
+// `seccomp_filter` (the container's linux.seccomp; empty: none).
+void ServeControl(sentry::Kernel* k, int listen_fd, std::vector<sock_filter> seccomp_filter);
 
 }  // namespace runsc
 

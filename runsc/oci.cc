@@ -662,6 +662,7 @@ absl::Status BuildExecRequest(const GlobalFlags& g, const State& s, const ExecFl
   req->set_gid(p.gid());
   for (uint32_t gr : p.groups()) req->add_groups(gr);
   req->set_umask(p.umask());
+  req->set_no_new_privs(p.no_new_privs());
   for (const auto& r : p.rlimits()) *req->add_rlimits() = r;
   return absl::OkStatus();
 }
@@ -784,14 +785,22 @@ int OciSpec(const std::string& bundle) {
 
 int OciFeatures() {
   // What this runtime honours (OCI runtime-spec features.md). Hooks and
-  // linux.resources/seccomp are not applied yet: they are not listed.
+  // linux.resources are not applied yet: they are not listed.
   json f = {{"ociVersionMin", "1.0.0"},
             {"ociVersionMax", "1.0.2"},
             {"hooks", json::array()},
             {"mountOptions", {"bind", "rbind", "ro", "rw"}},
             {"linux",
              {{"namespaces", {"pid", "network", "ipc", "uts", "mount"}},
-              {"seccomp", {{"enabled", false}}},
+              {"seccomp",
+               {{"enabled", true},
+                {"actions",
+                 {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                  "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
+                {"operators",
+                 {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+                  "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}},
+                {"archs", {"SCMP_ARCH_X86_64"}}}},
               {"apparmor", {{"enabled", false}}},
               {"selinux", {{"enabled", false}}}}},
             {"annotations",

@@ -21,7 +21,11 @@
 //    the limits applied there; pause/resume freeze it. Memory limits thus
 //    count the Sentry's own memory too. blockIO, devices, hugepages and
 //    network resources are not applied.
-//  - Namespaces, seccomp, capabilities: the sandbox is its own kernel; the
+//  - linux.seccomp: compiled on the host with libseccomp (oci_seccomp.h)
+//    and installed by the Sentry in the container's init before its first
+//    instruction and in every exec'd process, as seccomp(2) would;
+//    process.noNewPrivileges sets no_new_privs in those tasks.
+//  - Namespaces, capabilities: the sandbox is its own kernel; the
 //    host-side isolation is the sandbox's, not the spec's.
 #ifndef RUNSC_OCI_H_
 #define RUNSC_OCI_H_

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_format.h"
 #include "runsc/oci.h"
+#include "runsc/oci_seccomp.h"
 
 namespace runsc {
 namespace {
@@ -131,6 +132,7 @@ absl::Status FillProcess(const json& p, BootSpec* spec) {
   if (cwd.empty() || cwd[0] != '/') return Bad("process.cwd must be an absolute path");
   spec->set_cwd(cwd);
   spec->set_umask(022);
+  spec->set_no_new_privs(p.value("noNewPrivileges", false));
   if (p.contains("user")) {
     const json& u = p["user"];
     spec->set_uid(u.value("uid", 0u));
@@ -198,6 +200,12 @@ absl::StatusOr<LaunchOptions> LoadBundle(const GlobalFlags& g, const std::string
       for (const auto& m : j["mounts"]) {
         if (auto s = AddMount(m, &spec); !s.ok()) return s;
       }
+    }
+    if (j.contains("linux") && j["linux"].is_object() && j["linux"].contains("seccomp") &&
+        !j["linux"]["seccomp"].is_null()) {
+      auto bpf = CompileOciSeccomp(j["linux"]["seccomp"]);
+      if (!bpf.ok()) return bpf.status();
+      spec.set_seccomp_bpf(*bpf);
     }
   } catch (const json::exception& e) {
     return Bad(e.what());

@@ -4,6 +4,7 @@
 #define SYSCALLS_HANDLERS_H_
 
 #include "sentry/base/error.h"
+#include "sentry/usermem/addr.h"
 #include "syscalls/syscalls.h"
 
 namespace sentry {
@@ -57,6 +58,9 @@ SYSCALL(Getpriority); SYSCALL(Setpriority); SYSCALL(SchedGetscheduler);
 SYSCALL(SchedSetscheduler); SYSCALL(SchedGetparam); SYSCALL(SchedSetparam);
 SYSCALL(SchedGetPriorityMax); SYSCALL(SchedGetPriorityMin);
 SYSCALL(Rseq);
+// seccomp.cc: seccomp(2); prctl(PR_SET_SECCOMP) goes through DoSeccomp.
+SYSCALL(Seccomp);
+SysRet DoSeccomp(Task& t, unsigned op, unsigned flags, UserAddr uargs);
 
 // signal.cc
 SYSCALL(RtSigaction); SYSCALL(RtSigprocmask); SYSCALL(RtSigreturn); SYSCALL(Kill);

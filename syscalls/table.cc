@@ -331,7 +331,7 @@ const std::vector<SyscallInfo>& Entries() {
     {314, "sched_setattr", nullptr, Support::kUnimplemented, 0, "", {}},
     {315, "sched_getattr", nullptr, Support::kUnimplemented, 0, "", {}},
     {316, "renameat2", sys::Renameat2, Support::kFull, 0, "", {Arg::kFd, Arg::kPath, Arg::kFd, Arg::kPath, Arg::kHex}},
-    {317, "seccomp", nullptr, Support::kUnimplemented, 0, "", {}},
+    {317, "seccomp", sys::Seccomp, Support::kPartial, 0, "Filters (classic BPF), strict mode, TSYNC, LOG, SPEC_ALLOW (accepted), GET_ACTION_AVAIL, GET_NOTIF_SIZES as Linux. Not supported: SECCOMP_FILTER_FLAG_NEW_LISTENER / USER_NOTIF listeners (EINVAL; GET_ACTION_AVAIL reports USER_NOTIF unavailable, a USER_NOTIF verdict gives ENOSYS as with no listener); SECCOMP_RET_TRACE gives ENOSYS (no ptrace tracer in the sandbox); LOG actions are not audited; no core file is written for SIGSYS kills", {Arg::kInt, Arg::kHex, Arg::kPtr}},
     {318, "getrandom", sys::Getrandom, Support::kFull, 0, "", {Arg::kPtr, Arg::kUInt, Arg::kHex}},
     {319, "memfd_create", sys::MemfdCreate, Support::kPartial, 0, "Seals (F_SEAL_WRITE with writable shared mappings is not refused with EBUSY); no MFD_HUGETLB", {Arg::kPtr, Arg::kHex}},
     {320, "kexec_file_load", nullptr, Support::kError, EPERM, "Not in a sandbox", {}},

@@ -1,5 +1,6 @@
 // Processes and threads: clone, exec, exit, wait, ids, arch_prctl, prctl.
 #include <asm/prctl.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -358,7 +359,15 @@ SysRet Prctl(Task& t, const SyscallArgs& a) {
     case PR_GET_TIMERSLACK:
       return static_cast<int64_t>(t.timer_slack_ns);
     case PR_GET_SECCOMP:
-      return 0;
+      return t.seccomp_mode();
+    case PR_SET_SECCOMP:
+      // prctl_set_seccomp(): strict ignores the filter argument; neither
+      // takes flags.
+      if (a[1] == SECCOMP_MODE_STRICT) return DoSeccomp(t, SECCOMP_SET_MODE_STRICT, 0, UserAddr());
+      if (a[1] == SECCOMP_MODE_FILTER) {
+        return DoSeccomp(t, SECCOMP_SET_MODE_FILTER, 0, UserAddr(a[2]));
+      }
+      return SysRet::Err(EINVAL);
     case PR_GET_THP_DISABLE:
       return 0;
     case PR_SET_THP_DISABLE:

@@ -55,6 +55,8 @@ struct TaskInfo {
   vfs::Credentials creds;
   uint32_t umask = 022;
   bool no_new_privs = false;
+  int seccomp_mode = 0;     // SECCOMP_MODE_*
+  int seccomp_filters = 0;  // filters in the thread's chain
   int threads = 1;
   int fd_slots = 64;
   MemSummary mem;

@@ -141,8 +141,8 @@ std::string FormatStatus(const TaskInfo& t) {
                         c.cap_effective & kCapFullSet);
   absl::StrAppendFormat(&s, "CapBnd:\t%016x\nCapAmb:\t%016x\n", kCapFullSet, 0);
   absl::StrAppendFormat(&s, "NoNewPrivs:\t%d\n", t.no_new_privs ? 1 : 0);
-  // The application's own seccomp filters are not modelled yet.
-  s += "Seccomp:\t0\nSeccomp_filters:\t0\n";
+  absl::StrAppendFormat(&s, "Seccomp:\t%d\nSeccomp_filters:\t%d\n", t.seccomp_mode,
+                        t.seccomp_filters);
   s += "Speculation_Store_Bypass:\tthread vulnerable\n";
   s += "SpeculationIndirectBranch:\tconditional enabled\n";
   absl::StrAppendFormat(&s, "Cpus_allowed:\t%s\nCpus_allowed_list:\t%s\n", CpuMask(t.num_cpus),

@@ -147,6 +147,9 @@ ErrorOr<TaskInfo> GatherTaskInfo(const TaskRef& r, Task* reader) {
     info.nice = t->nice;
     info.no_new_privs = t->no_new_privs;
   }
+  // Atomics, readable by anyone (as Linux shows them to other readers).
+  info.seccomp_mode = t->seccomp_mode();
+  info.seccomp_filters = t->seccomp_filter_count();
   if (auto fsc = FSOf(r, t.get())) info.umask = fsc->umask();
   if (auto fds = FDsOf(r, t.get())) info.fd_slots = FdSlots(fds.get());
   if (auto mm = MMOf(r, t.get())) {

@@ -238,8 +238,16 @@ absl::Status Kernel::ExecFirstProgram(const std::shared_ptr<Task>& task, const I
     if (found.empty()) return absl::NotFoundError(absl::StrFormat("%s: command not found", path));
     path = found;
   }
+  if (!spec.seccomp_filter.empty() && seccomp::CheckProgram(spec.seccomp_filter) != 0) {
+    return absl::InvalidArgumentError("the seccomp filter is not a valid seccomp BPF program");
+  }
   Errno e = Execve(*task, *cwd, path, spec.argv, spec.envv, vfs::kFollow);
   if (e != 0) return ErrnoToStatus(e, absl::StrFormat("cannot execute %s", path));
+  if (spec.no_new_privs) task->no_new_privs.store(true);
+  if (!spec.seccomp_filter.empty()) {
+    SysRet r = task->InstallSeccompFilter(spec.seccomp_filter, 0);
+    if (!r.ok()) return ErrnoToStatus(r.error(), "installing the seccomp filter");
+  }
   task->Start(task);
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 #ifndef SENTRY_KERNEL_KERNEL_H_
 #define SENTRY_KERNEL_KERNEL_H_
 
+#include <linux/filter.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -51,6 +52,10 @@ struct InitSpec {
   std::vector<std::shared_ptr<vfs::FileDescription>> stdio;  // fds 0, 1, 2...
   uint32_t umask = 022;
   std::vector<std::pair<int, struct rlimit>> rlimits;
+  // A seccomp filter (classic BPF) installed before the first instruction,
+  // as if the program had called seccomp(2) (OCI linux.seccomp).
+  std::vector<sock_filter> seccomp_filter;
+  bool no_new_privs = false;
 };
 
 class Kernel {
@@ -109,6 +114,11 @@ class Kernel {
   // Starts the exit of every task in `g` with wait status `status` (an
   // exit_group code << 8, or a fatal signal number). First caller wins.
   void GroupExit(ThreadGroup* g, int status);
+  // The wait status of a process killed by `sig`: with the core-dump flag
+  // for a core-dumping signal when Linux would write a core (dumpable,
+  // RLIMIT_CORE of at least a page, as for a file core_pattern). The
+  // Sentry writes no core file itself.
+  int FatalSignalStatus(ThreadGroup* g, int sig);
   void GroupExitLocked(ThreadGroup* g, int status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
 
   // wait4/waitid (task_exit.cc).

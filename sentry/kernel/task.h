@@ -8,8 +8,8 @@
 //
 // Files: task.cc (life cycle and run loop), task_block.cc (blocking),
 // task_signal.cc (signal sending/delivery), task_clone.cc, task_exit.cc,
-// task_exec.cc, task_cpu.cc (CPU time), signal_frame.cc (x86-64 signal
-// frames).
+// task_exec.cc, task_cpu.cc (CPU time), task_seccomp.cc (seccomp filters),
+// signal_frame.cc (x86-64 signal frames).
 #ifndef SENTRY_KERNEL_TASK_H_
 #define SENTRY_KERNEL_TASK_H_
 
@@ -30,6 +30,7 @@
 #include "sentry/kernel/cpu_time.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/fs_context.h"
+#include "sentry/kernel/seccomp/filter.h"
 #include "sentry/kernel/signal_types.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/mm.h"
@@ -38,6 +39,7 @@
 namespace sentry {
 
 class Kernel;
+struct SyscallArgs;  // syscalls/syscalls.h
 
 // Returned by handlers that set all registers themselves (rt_sigreturn,
 // execve): the task must not store a return value in rax.
@@ -207,6 +209,20 @@ class Task {
   // task allowed to.
   std::atomic<int> nice{0};
 
+  // --- seccomp (task_seccomp.cc) ---
+  // SECCOMP_MODE_DISABLED, _STRICT or _FILTER; readable from any thread.
+  int seccomp_mode() const { return seccomp_mode_.load(std::memory_order_acquire); }
+  // Filters in this task's chain (/proc/<pid>/status Seccomp_filters).
+  int seccomp_filter_count() const { return seccomp_count_.load(std::memory_order_acquire); }
+  // seccomp(SECCOMP_SET_MODE_STRICT): 0 or EINVAL (a filter is installed).
+  Errno SetSeccompStrict();
+  // seccomp(SECCOMP_SET_MODE_FILTER) with a program CheckProgram accepted.
+  // Returns 0, EINVAL (strict mode), ENOMEM (chain too long) or, with
+  // SECCOMP_FILTER_FLAG_TSYNC, the tid of a thread whose filters are not a
+  // prefix of ours (ESRCH with TSYNC_ESRCH). Privilege checks are the
+  // caller's.
+  SysRet InstallSeccompFilter(std::vector<sock_filter> prog, unsigned flags);
+
   // sched_setaffinity(2): bit i of word i/64 allows CPU i; empty: every
   // CPU (the default).
   std::vector<uint64_t> cpu_affinity();
@@ -234,6 +250,14 @@ class Task {
   // Applies a pending syscall restart decision when no handler runs.
   void ApplyRestartWithoutHandler();
   void HandleSyscall();
+  // Runs strict mode or the filters on the syscall in arch_.regs. True: the
+  // syscall runs; false: the verdict (errno, signal, death) is applied.
+  bool SeccompPermits(uint64_t nr, const SyscallArgs& a);
+  // The thread alone exits as if killed by `sig` (Linux's do_exit(sig)).
+  void ExitThreadBySignal(int sig);
+  // clone: the child starts with the parent's mode and filters.
+  // Preconditions: parent's sighand->mu held (TSYNC changes it under it).
+  void InheritSeccompLocked(const Task& parent);
   // Exit path (task_exit.cc): releases everything, notifies the parent.
   void Exit();
   // Builds a signal frame and points the registers at the handler.
@@ -288,6 +312,20 @@ class Task {
   std::atomic<bool> cpu_clock_stopped_{false};
   std::atomic<bool> killed_{false};
   TaskWaiter waiter_{this};
+
+  // Seccomp state. The chain is owned by seccomp_chain_, changed only under
+  // the Kernel's tasks_mu_ and tg_->sighand->mu (by the task itself, or by
+  // a sibling's TSYNC, or before the task runs). The task's own syscall
+  // path reads the head through seccomp_head_ without locks: a new head
+  // always keeps the old one alive as an ancestor (filter.h). Writers
+  // publish the head before the mode (release); readers load the mode
+  // first (acquire).
+  std::shared_ptr<const seccomp::Filter> seccomp_chain_;
+  std::atomic<const seccomp::Filter*> seccomp_head_{nullptr};
+  std::atomic<int> seccomp_mode_{0};
+  std::atomic<int> seccomp_count_{0};
+  // Sets chain, head, count and (if not yet in a mode) the filter mode.
+  void SetSeccompChainLocked(std::shared_ptr<const seccomp::Filter> chain);
 };
 
 struct VforkWait {

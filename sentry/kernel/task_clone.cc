@@ -90,6 +90,13 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
       RegisterGroupLocked(tg);
     }
     child = std::make_shared<Task>(this, tg, tid);
+    {
+      // Under tasks_mu_, with the child joining the group in the same
+      // section: a sibling's TSYNC either changed our filters already or
+      // will find the child in tg->tasks.
+      absl::MutexLock sl(&ptg->sighand->mu);
+      child->InheritSeccompLocked(parent);
+    }
     if (!(f & CLONE_THREAD)) tg->leader = child.get();
     tg->tasks.push_back(child.get());
     RegisterTaskLocked(child);

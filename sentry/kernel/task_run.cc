@@ -74,6 +74,11 @@ void Task::HandleSyscall() {
   uint64_t nr = arch_.regs.orig_rax;
   SyscallArgs args{{arch_.regs.rdi, arch_.regs.rsi, arch_.regs.rdx, arch_.regs.r10,
                     arch_.regs.r8, arch_.regs.r9}};
+  // A task without seccomp pays one atomic load here.
+  if (seccomp_mode_.load(std::memory_order_acquire) != SECCOMP_MODE_DISABLED &&
+      !SeccompPermits(nr, args)) {
+    return;
+  }
   SysRet r = Dispatch(*this, nr, args);
   if (r.value() == kSysRetNoReturnValue) return;
   int e = r.error();

@@ -24,6 +24,15 @@ DefaultAction DefaultActionOf(int sig) {
   }
 }
 
+int Kernel::FatalSignalStatus(ThreadGroup* g, int sig) {
+  if (DefaultActionOf(sig) != DefaultAction::kCore) return sig;
+  // do_coredump() gives up below ELF's minimum dump size (a page) and for
+  // undumpable processes; the flag says a dump was made.
+  constexpr uint64_t kMinCoreDump = 4096;
+  if (g->dumpable.load() == 0 || g->limits.Cur(RLIMIT_CORE) < kMinCoreDump) return sig;
+  return sig | WCOREFLAG;
+}
+
 namespace {
 constexpr SigSet kStopSignals = SigBit(SIGSTOP) | SigBit(SIGTSTP) | SigBit(SIGTTIN) | SigBit(SIGTTOU);
 }  // namespace
@@ -186,10 +195,11 @@ void Task::ForceSignal(const siginfo_t& info) {
     absl::MutexLock l(&tg_->sighand->mu);
     KSigaction& a = tg_->sighand->actions[static_cast<size_t>(sig)];
     // A fault the program blocks or ignores would loop forever: Linux
-    // (force_sig_info) unblocks it and restores the default action.
+    // (force_sig_info_to_task) unblocks it and restores the default
+    // action, even over a handler when the signal was blocked.
     if ((mask_ & SigBit(sig)) || a.handler == kSigIgn) {
       mask_ &= ~SigBit(sig);
-      if (a.handler == kSigIgn) a.handler = kSigDfl;
+      a.handler = kSigDfl;
     }
     pending_.Enqueue(info);
     interrupt_.store(true);
@@ -231,7 +241,7 @@ bool Task::ProcessPendingWork() {
           sh->mu.Lock();
           continue;
         }
-        k_->GroupExit(tg_.get(), sig);
+        k_->GroupExit(tg_.get(), k_->FatalSignalStatus(tg_.get(), sig));
         sh->mu.Lock();
         return false;
       }

@@ -28,7 +28,7 @@ wait_state() {  # id want
 B=$WORK/bundle
 mkdir -p "$B/rootfs/bin" "$B/rootfs/etc"
 cp "$BUSYBOX" "$B/rootfs/bin/busybox"
-for a in sh echo cat sleep ls true false mkdir id hostname wc; do ln -s busybox "$B/rootfs/bin/$a"; done
+for a in sh echo cat sleep ls true false mkdir id hostname wc grep chmod; do ln -s busybox "$B/rootfs/bin/$a"; done
 echo "from-the-image" > "$B/rootfs/etc/motd"
 echo "127.0.0.1 injected.example" > "$WORK/hosts"
 mkdir -p "$WORK/vol/sub" "$WORK/ro"
@@ -177,6 +177,36 @@ fi
 wait_state c3 stopped
 expect_eq "kill of a created container stops it" "$(state_of c3)" stopped
 "${R[@]}" delete c3
+
+# --- linux.seccomp: the profile is compiled on the host, the Sentry runs it ----
+seccomp_config() {  # args-json seccomp-json
+  config "$1"
+  python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c.setdefault('linux', {})['seccomp']=json.loads(sys.argv[2]); c['process']['noNewPrivileges']=True; json.dump(c,open(sys.argv[1],'w'))" "$B/config.json" "$2"
+}
+DENY_MKDIR='{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [{"names": ["mkdir", "mkdirat", "no_such_syscall"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+               {"names": ["chmod"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+                "args": [{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]},
+               {"names": ["fchmodat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+                "args": [{"index": 2, "value": 511, "op": "SCMP_CMP_EQ"}]}]}'
+seccomp_config '["sh", "-c", "mkdir /data/d 2>&1; echo $?; echo x > /data/f && cat /data/f; chmod 777 /data/f 2>&1; chmod 700 /data/f && echo chmod-700-ok; grep Seccomp: /proc/self/status"]' "$DENY_MKDIR"
+out=$("${R[@]}" run --bundle "$B" c-seccomp 2>&1)
+expect_eq "seccomp: mkdir fails with EPERM, the rest works" "$out" \
+  "$(printf "mkdir: can't create directory '/data/d': Operation not permitted\n1\nx\nchmod: /data/f: Permission denied\nchmod-700-ok\nSeccomp:\t2")"
+seccomp_config '["sh", "-c", "while true; do sleep 0.1; done"]' "$DENY_MKDIR"
+"${R[@]}" create --bundle "$B" c-seccomp2 >/dev/null 2>&1 && "${R[@]}" start c-seccomp2
+out=$("${R[@]}" exec c-seccomp2 sh -c 'mkdir /tmp/d 2>&1; echo $?' 2>&1)
+expect_eq "seccomp: exec'd processes get the profile too" "$out" \
+  "$(printf "mkdir: can't create directory '/tmp/d': Operation not permitted\n1")"
+"${R[@]}" delete --force c-seccomp2 >/dev/null 2>&1
+seccomp_config '["true"]' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+"${R[@]}" create --bundle "$B" c-notify >/dev/null 2>"$WORK/err"
+expect_eq "seccomp: SCMP_ACT_NOTIFY is refused at create" "$?" 1
+grep -q "SCMP_ACT_NOTIFY is not supported" "$WORK/err" || fail "the NOTIFY error says why: $(cat "$WORK/err")"
+KILL_MKDIR='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL_PROCESS"}]}'
+seccomp_config '["sh", "-c", "mkdir /data/d; echo status $?; exec mkdir /data/d"]' "$KILL_MKDIR"
+out=$("${R[@]}" run --bundle "$B" c-seccomp-kill 2>/dev/null)
+expect_eq "seccomp: KILL_PROCESS kills with SIGSYS, pid 1 too" "$?/$out" "159/status 159"
 
 # --- bad input ----------------------------------------------------------------
 "${R[@]}" create --bundle "$WORK/nowhere" c4 >/dev/null 2>&1

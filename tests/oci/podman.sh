@@ -32,7 +32,7 @@ expect_eq() { if [ "$2" != "$3" ]; then fail "$1: got [$2], want [$3]"; else ech
 
 mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/etc"
 cp "$BUSYBOX" "$WORK/rootfs/bin/busybox"
-for a in sh echo cat sleep ls id pwd wc true; do ln -s busybox "$WORK/rootfs/bin/$a"; done
+for a in sh echo cat sleep ls id pwd wc true mkdir grep; do ln -s busybox "$WORK/rootfs/bin/$a"; done
 echo image > "$WORK/rootfs/etc/motd"
 tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
 "${P[@]}" import "$WORK/rootfs.tar" localhost/oci-test:latest >/dev/null 2>&1 || { echo "podman import failed"; exit 1; }
@@ -57,6 +57,22 @@ expect_eq "run -v: reads the host directory" "$out" host
 expect_eq "run -v: writes reach the host" "$(cat "$WORK/vol/g" 2>&1)" container
 "${RUN[@]}" --rm -v "$WORK/vol:/data:ro" "$IMG" sh -c 'echo x > /data/h' >/dev/null 2>&1
 expect_eq "run -v :ro refuses writes" "$?/$(ls "$WORK/vol")" "1/$(printf 'f\ng')"
+
+# podman's default seccomp profile is in force in every run (one filter);
+# a custom one denying mkdir makes mkdir fail with EPERM inside the sandbox.
+out=$("${RUN[@]}" --rm "$IMG" grep Seccomp: /proc/self/status 2>&1)
+expect_eq "run: podman's default seccomp profile is installed" "$out" "$(printf 'Seccomp:\t2')"
+cat > "$WORK/seccomp.json" <<'EOF2'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+EOF2
+out=$("${RUN[@]}" --rm --security-opt seccomp="$WORK/seccomp.json" "$IMG" \
+      sh -c 'mkdir /d 2>&1; echo $?; grep Seccomp: /proc/self/status' 2>&1)
+expect_eq "run --security-opt seccomp=profile.json: mkdir gets EPERM" "$out" \
+  "$(printf "mkdir: can't create directory '/d': Operation not permitted\n1\nSeccomp:\t2")"
+out=$("${RUN[@]}" --rm --security-opt seccomp=unconfined "$IMG" sh -c 'mkdir /d && echo made; grep Seccomp: /proc/self/status' 2>&1)
+expect_eq "run --security-opt seccomp=unconfined: no filter" "$out" "$(printf 'made\nSeccomp:\t0')"
 
 "${RUN[@]}" --rm "$IMG" /bin/no-such-command >/dev/null 2>&1
 expect_eq "run: missing command" "$?" 127
