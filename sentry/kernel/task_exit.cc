@@ -107,6 +107,9 @@ void Kernel::GroupDeadLocked(ThreadGroup* g) {
   g->cpu_clock_stopped.store(true, std::memory_order_release);
   g->cpu_timers.ClockGone(nullptr);
   ForgetParentLocked(g, nullptr, /*whole_group=*/true);
+  // A session leader's death leaves its terminal without a session.
+  DisassociateTtyLocked(g, /*on_exit=*/true);
+  g->tty.reset();
 
   if (g == main_.get()) {
     main_exited_ = true;

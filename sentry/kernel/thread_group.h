@@ -22,6 +22,7 @@
 #include "sentry/base/waiter.h"
 #include "sentry/kernel/cpu_time.h"
 #include "sentry/kernel/signal_types.h"
+#include "sentry/kernel/terminal.h"
 
 namespace sentry {
 
@@ -97,6 +98,8 @@ class ThreadGroup {
   Task* parent_task = nullptr;
   std::vector<ThreadGroup*> children;
   ProcessGroup* pgrp = nullptr;
+  // The controlling terminal (terminal.h); null: none.
+  std::shared_ptr<Terminal> tty;
   std::shared_ptr<SignalHandlers> sighand;
   int exit_signal = SIGCHLD;      // sent to the parent when we die
   bool zombie = false;            // all tasks exited; waiting to be reaped

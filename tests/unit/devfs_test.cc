@@ -135,7 +135,7 @@ TEST_F(DevfsTest, ZeroMappingsAreZeroAndSharedOnesShared) {
 
 TEST_F(DevfsTest, NodesElsewhereOpenTheRegisteredDevice) {
   // The registry serves any node with the numbers, not just devfs's.
-  ASSERT_OK_ASSIGN(f, vfs::OpenCharDevice(makedev(1, 7), vfs::VirtualDentry{}, O_WRONLY));
+  ASSERT_OK_ASSIGN(f, vfs::OpenCharDevice(makedev(1, 7), vfs::VirtualDentry{}, O_WRONLY, nullptr));
   char c = 0;
   BufferIOSequence out(&c, 1);
   EXPECT_EQ(f->Write(nullptr, out).error(), ENOSPC);

@@ -1,0 +1,316 @@
+// A pty's ioctls (tty_ioctl(4)): termios, window size, queues, the ptmx
+// ioctls, and job control (drivers/tty/tty_jobctrl.c). Every ioctl on the
+// master acts on the replica ("real tty"), except the master-only ones.
+#include <asm/ioctls.h>
+#include <signal.h>
+
+#include <cstring>
+#include <string>
+
+#include "fs/tty/pty.h"
+#include "sentry/kernel/kernel.h"
+
+namespace sentry::tty {
+namespace {
+
+bool IsLeaderLocked(ThreadGroup* g) {
+  return g->pgrp != nullptr && g->pgrp->session->sid == g->tgid();
+}
+
+}  // namespace
+
+Errno Pty::CheckChange(Task* t, int sig) {
+  if (t == nullptr || k_ == nullptr) return 0;
+  absl::MutexLock l(&k_->tasks_mu_);
+  ThreadGroup* g = t->tg();
+  if (g->tty.get() != this) return 0;
+  if (fg_pgid == 0 || g->pgrp == nullptr || g->pgrp->pgid == fg_pgid) return 0;
+  bool ignored;
+  {
+    absl::MutexLock sl(&g->sighand->mu);
+    ignored = g->sighand->actions[static_cast<size_t>(sig)].handler == kSigIgn;
+  }
+  ignored = ignored || (t->signal_mask() & SigBit(sig));
+  if (ignored) return sig == SIGTTIN ? EIO : 0;
+  if (k_->PgrpOrphanedLocked(g->pgrp)) return EIO;
+  k_->SignalProcessGroupLocked(g->pgrp->pgid, sig);
+  return ERESTARTSYS;
+}
+
+void Pty::MaybeAcquireOnOpen(Task* t) {
+  if (t == nullptr || k_ == nullptr) return;
+  absl::MutexLock l(&k_->tasks_mu_);
+  ThreadGroup* g = t->tg();
+  if (!IsLeaderLocked(g) || g->tty != nullptr || sid != 0) return;
+  sid = g->tgid();
+  fg_pgid = g->pgrp->pgid;
+  g->tty = shared_from_this();
+}
+
+SysRet Pty::SetTermiosIoctl(Task* t, uint32_t cmd, uint64_t arg) {
+  TRY(CheckChange(t, SIGTTOU));
+  KernelTermios nt;
+  const bool two = cmd == TCSETS2 || cmd == TCSETSW2 || cmd == TCSETSF2;
+  if (two) {
+    KernelTermios2 t2;
+    TRY(t->CopyIn(UserPtr<KernelTermios2>(arg), &t2));
+    nt = t2.t;
+  } else {
+    TRY(t->CopyIn(UserPtr<KernelTermios>(arg), &nt));
+  }
+  {
+    absl::MutexLock l(&mu_);
+    // TCSETSW waits for output to drain: a pty's output is with the master
+    // at once, so there is nothing to wait for. TCSETSF also drops input.
+    if (cmd == TCSETSF || cmd == TCSETSF2) ld_.FlushInput();
+    ld_.SetTermios(nt);
+  }
+  replica_wq_.Notify(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+  master_wq_.Notify(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+  return 0;
+}
+
+SysRet Pty::JobControlIoctl(Task* t, FileDescription* f, bool master, uint32_t cmd,
+                            uint64_t arg) {
+  Kernel& k = t->kernel();
+  switch (cmd) {
+    case TIOCSCTTY: {
+      const bool admin = t->creds().HasCap(vfs::kCapSysAdmin);
+      absl::MutexLock l(&k.tasks_mu_);
+      ThreadGroup* g = t->tg();
+      const bool leader = IsLeaderLocked(g);
+      if (leader && sid == g->tgid()) return 0;  // already ours
+      if (!leader || g->tty != nullptr) return SysRet::Err(EPERM);
+      if (sid != 0) {
+        // Another session's terminal: only stolen by force.
+        if (static_cast<int>(arg) != 1 || !admin) return SysRet::Err(EPERM);
+        k.ClearSessionTtyLocked(sid, this);
+      }
+      if (!f->readable() && !admin) return SysRet::Err(EPERM);
+      sid = g->tgid();
+      fg_pgid = g->pgrp->pgid;
+      g->tty = shared_from_this();
+      return 0;
+    }
+    case TIOCNOTTY: {
+      if (master) return SysRet::Err(ENOTTY);  // the master is never a ctty
+      std::shared_ptr<Terminal> keep;  // dropped after the lock
+      absl::MutexLock l(&k.tasks_mu_);
+      ThreadGroup* g = t->tg();
+      if (g->tty.get() != this) return SysRet::Err(ENOTTY);
+      keep = g->tty;
+      if (IsLeaderLocked(g)) k.DisassociateTtyLocked(g, /*on_exit=*/false);
+      g->tty.reset();
+      return 0;
+    }
+    case TIOCGPGRP: {
+      int32_t pg;
+      {
+        absl::MutexLock l(&k.tasks_mu_);
+        if (!master && t->tg()->tty.get() != this) return SysRet::Err(ENOTTY);
+        pg = fg_pgid;
+      }
+      TRY(t->CopyOut(UserPtr<int32_t>(arg), pg));
+      return 0;
+    }
+    case TIOCGSID: {
+      int32_t s;
+      {
+        absl::MutexLock l(&k.tasks_mu_);
+        if (!master && t->tg()->tty.get() != this) return SysRet::Err(ENOTTY);
+        if (sid == 0) return SysRet::Err(ENOTTY);
+        s = sid;
+      }
+      TRY(t->CopyOut(UserPtr<int32_t>(arg), s));
+      return 0;
+    }
+    case TIOCSPGRP: {
+      Errno e = CheckChange(t, SIGTTOU);
+      if (e == EIO) return SysRet::Err(ENOTTY);
+      TRY(e);
+      int32_t pgid;
+      TRY(t->CopyIn(UserPtr<int32_t>(arg), &pgid));
+      if (pgid < 0) return SysRet::Err(EINVAL);
+      absl::MutexLock l(&k.tasks_mu_);
+      ThreadGroup* g = t->tg();
+      if (g->tty.get() != this || g->pgrp == nullptr || sid != g->pgrp->session->sid) {
+        return SysRet::Err(ENOTTY);
+      }
+      // session_of_pgrp: the group's session, or that of the process with
+      // this pid when no group has it.
+      Session* s = nullptr;
+      if (ProcessGroup* pg = k.LiveProcessGroupLocked(pgid)) {
+        s = pg->session;
+      } else if (Task* other = pgid > 0 ? k.TaskByTidLocked(pgid) : nullptr;
+                 other != nullptr && !other->tg()->zombie && other->tg()->pgrp != nullptr) {
+        s = other->tg()->pgrp->session;
+      } else {
+        return SysRet::Err(ESRCH);
+      }
+      if (s != g->pgrp->session) return SysRet::Err(EPERM);
+      fg_pgid = pgid;
+      return 0;
+    }
+    default:
+      return SysRet::Err(ENOTTY);
+  }
+}
+
+SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64_t arg) {
+  if (t == nullptr) return SysRet::Err(ENOTTY);
+  if (!master && hung_up()) {
+    // hung_up_tty_ioctl
+    return SysRet::Err(cmd == TIOCSPGRP ? ENOTTY : EIO);
+  }
+  switch (cmd) {
+    case TCGETS: {
+      KernelTermios tm = termios();
+      TRY(t->CopyOut(UserPtr<KernelTermios>(arg), tm));
+      return 0;
+    }
+    case TCGETS2: {
+      KernelTermios2 t2;
+      t2.t = termios();
+      t2.c_ispeed = t2.c_ospeed = kDefaultSpeed;
+      TRY(t->CopyOut(UserPtr<KernelTermios2>(arg), t2));
+      return 0;
+    }
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF:
+    case TCSETS2:
+    case TCSETSW2:
+    case TCSETSF2:
+      return SetTermiosIoctl(t, cmd, arg);
+    case TIOCGWINSZ: {
+      Winsize ws;
+      {
+        absl::MutexLock l(&mu_);
+        ws = winsize_;
+      }
+      TRY(t->CopyOut(UserPtr<Winsize>(arg), ws));
+      return 0;
+    }
+    case TIOCSWINSZ: {
+      Winsize ws;
+      TRY(t->CopyIn(UserPtr<Winsize>(arg), &ws));
+      bool changed;
+      {
+        absl::MutexLock l(&mu_);
+        changed = memcmp(&ws, &winsize_, sizeof(ws)) != 0;
+        winsize_ = ws;
+      }
+      if (changed) SignalForeground({SIGWINCH});
+      return 0;
+    }
+    case FIONREAD: {
+      int n;
+      {
+        absl::MutexLock l(&mu_);
+        n = static_cast<int>(master ? ld_.OutputQueued() : ld_.InputQueued());
+      }
+      TRY(t->CopyOut(UserPtr<int>(arg), n));
+      return 0;
+    }
+    case TIOCOUTQ: {
+      // pty_chars_in_buffer: output is with the other side at once.
+      TRY(t->CopyOut(UserPtr<int>(arg), 0));
+      return 0;
+    }
+    case TCFLSH: {
+      int which = static_cast<int>(arg);
+      if (which != TCIFLUSH && which != TCOFLUSH && which != TCIOFLUSH) {
+        return SysRet::Err(EINVAL);
+      }
+      TRY(CheckChange(t, SIGTTOU));
+      {
+        absl::MutexLock l(&mu_);
+        // The master's input is the replica's output and vice versa.
+        bool in = which != TCOFLUSH, out = which != TCIFLUSH;
+        if (master) std::swap(in, out);
+        if (in) ld_.FlushInput();
+        if (out) ld_.FlushOutput();
+      }
+      replica_wq_.Notify(POLLOUT | POLLWRNORM);
+      master_wq_.Notify(POLLOUT | POLLWRNORM);
+      return 0;
+    }
+    case TCXONC: {
+      int action = static_cast<int>(arg);
+      if (action < TCOOFF || action > TCION) return SysRet::Err(EINVAL);
+      TRY(CheckChange(t, SIGTTOU));
+      if (action == TCOOFF || action == TCOON) {
+        absl::MutexLock l(&mu_);
+        ld_.set_stopped(action == TCOOFF);
+      }
+      replica_wq_.Notify(POLLOUT | POLLWRNORM);
+      return 0;
+    }
+    case TCSBRK:
+    case TCSBRKP:
+      // A break on a pty is nothing; the background check still applies.
+      TRY(CheckChange(t, SIGTTOU));
+      return 0;
+    case TIOCSBRK:
+    case TIOCCBRK:
+      TRY(CheckChange(t, SIGTTOU));
+      return 0;
+    case TIOCGETD:
+      TRY(t->CopyOut(UserPtr<int>(arg), 0));  // N_TTY
+      return 0;
+    case TIOCGDEV: {
+      uint32_t maj = kPtyReplicaMajor, min = index_;
+      uint32_t d = (min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12);
+      TRY(t->CopyOut(UserPtr<uint32_t>(arg), d));
+      return 0;
+    }
+    case TIOCGPTN: {
+      if (!master) return SysRet::Err(ENOTTY);
+      uint32_t n = index_;
+      TRY(t->CopyOut(UserPtr<uint32_t>(arg), n));
+      return 0;
+    }
+    case TIOCSPTLCK: {
+      if (!master) return SysRet::Err(ENOTTY);
+      int v;
+      TRY(t->CopyIn(UserPtr<int>(arg), &v));
+      absl::MutexLock l(&mu_);
+      locked_ = v != 0;
+      return 0;
+    }
+    case TIOCGPTLCK: {
+      if (!master) return SysRet::Err(ENOTTY);
+      int v;
+      {
+        absl::MutexLock l(&mu_);
+        v = locked_ ? 1 : 0;
+      }
+      TRY(t->CopyOut(UserPtr<int>(arg), v));
+      return 0;
+    }
+    case TIOCGPTPEER: {
+      if (!master) return SysRet::Err(ENOTTY);
+      // Opens this pty's node in the devpts mount the master came from.
+      const vfs::VirtualDentry& vd = f->vd();
+      if (!vd.ok()) return SysRet::Err(EIO);
+      uint32_t flags = static_cast<uint32_t>(arg);
+      vfs::VirtualDentry root{vd.mount, vd.mount->root};
+      auto file = TRY_ASSIGN(k_->vfs()->Open(t->PathCtx(), root, std::to_string(index_),
+                                             flags & ~uint32_t{O_CLOEXEC | O_CREAT | O_EXCL}, 0));
+      return TRY_ASSIGN(t->fds()->Add(file, flags & O_CLOEXEC, 0,
+                                      t->tg()->limits.Cur(RLIMIT_NOFILE)));
+    }
+    case TIOCSCTTY:
+    case TIOCNOTTY:
+    case TIOCGPGRP:
+    case TIOCSPGRP:
+    case TIOCGSID:
+      return JobControlIoctl(t, f, master, cmd, arg);
+    default:
+      // TIOCPKT, TIOCSTI, TCGETA/TCSETA (struct termio), TIOCEXCL, modem
+      // lines and serial ioctls are not implemented.
+      return SysRet::Err(ENOTTY);
+  }
+}
+
+}  // namespace sentry::tty
