@@ -22,9 +22,15 @@ Pty::Pty(Kernel* k, uint32_t index, std::function<void()> release)
 Errno Pty::OpenReplica() {
   {
     absl::MutexLock l(&mu_);
-    if (locked_ || !master_open_) return EIO;
+    if (locked_ || !master_open_) {
+      // pty_open's TTY_IO_ERROR: the replica's open files fail reads and
+      // writes until an open succeeds.
+      replica_io_error_ = true;
+      return EIO;
+    }
     replica_opens_++;
     replica_closed_ = false;
+    replica_io_error_ = false;
   }
   master_wq_.Notify(kIn | kOut);
   return 0;
@@ -153,6 +159,7 @@ SysRet Pty::ReplicaRead(IOSequence& dst) {
   {
     absl::MutexLock l(&mu_);
     if (!master_open_) return 0;  // hung_up_tty_read
+    if (replica_io_error_) return SysRet::Err(EIO);
     if (dst.remaining() == 0) return 0;
     if (!ld_.InputReadable()) return SysRet::Err(EAGAIN);
     ErrorOr<size_t> r = ld_.ReadInput(dst);
@@ -170,7 +177,7 @@ SysRet Pty::ReplicaWrite(IOSequence& src) {
   size_t n;
   {
     absl::MutexLock l(&mu_);
-    if (!master_open_) return SysRet::Err(EIO);
+    if (!master_open_ || replica_io_error_) return SysRet::Err(EIO);
     if (src.remaining() == 0) return 0;
     if (!ld_.OutputRoom()) return SysRet::Err(EAGAIN);
     uint8_t buf[kOutputChunk];

@@ -54,7 +54,8 @@ class Pty : public Terminal, public std::enable_shared_from_this<Pty> {
 
   // --- opens ---
   // pty_open for the replica: EIO while locked (TIOCSPTLCK) or once the
-  // master is gone. Counts the open.
+  // master is gone, which also makes reads and writes of the replica's
+  // open files fail with EIO until an open succeeds. Counts the open.
   Errno OpenReplica();
   void CloseReplica();
   // The master's last close: hangs the replica up.
@@ -111,6 +112,8 @@ class Pty : public Terminal, public std::enable_shared_from_this<Pty> {
   // TTY_OTHER_CLOSED on the master: the replica was open and is not now.
   bool replica_closed_ ABSL_GUARDED_BY(mu_) = false;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
+  // TTY_IO_ERROR on the replica: set by a failed open (see OpenReplica).
+  bool replica_io_error_ ABSL_GUARDED_BY(mu_) = false;
   WaitQueue master_wq_, replica_wq_;
 };
 

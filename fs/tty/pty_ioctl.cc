@@ -289,7 +289,8 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
       return 0;
     }
     case TIOCGPTPEER: {
-      if (!master) return SysRet::Err(ENOTTY);
+      // Generic in tty_ioctl; ptm_open_peer refuses other ttys with EIO.
+      if (!master) return SysRet::Err(EIO);
       // Opens this pty's node in the devpts mount the master came from.
       const vfs::VirtualDentry& vd = f->vd();
       if (!vd.ok()) return SysRet::Err(EIO);
