@@ -2,6 +2,7 @@
 // and n_tty.c are the reference.
 #include "fs/tty/pty.h"
 
+#include <asm/ioctls.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -111,13 +112,32 @@ SysRet Pty::MasterRead(IOSequence& dst) {
   size_t n;
   {
     absl::MutexLock l(&mu_);
+    if (packet_ && pktstatus_ != 0) {
+      // A status change is read alone.
+      ErrorOr<size_t> r = dst.CopyOut(&pktstatus_, 1);
+      if (!r.ok() || *r == 0) return SysRet::Err(EFAULT);
+      pktstatus_ = 0;
+      return 1;
+    }
     if (ld_.OutputQueued() == 0) {
       // Drained, and the replica side closed: n_tty_read's EIO.
       return SysRet::Err(replica_closed_ ? EIO : EAGAIN);
     }
-    ErrorOr<size_t> r = ld_.ReadOutput(dst);
-    if (!r.ok()) return SysRet::Err(r.error());
-    n = *r;
+    n = 0;
+    if (packet_) {
+      const uint8_t data = TIOCPKT_DATA;
+      ErrorOr<size_t> r = dst.CopyOut(&data, 1);
+      if (!r.ok() || *r == 0) return SysRet::Err(EFAULT);
+      n = 1;
+    }
+    if (dst.remaining() > 0) {
+      ErrorOr<size_t> r = ld_.ReadOutput(dst);
+      if (r.ok()) {
+        n += *r;
+      } else if (n == 0) {
+        return SysRet::Err(r.error());
+      }
+    }
   }
   replica_wq_.Notify(kOut);
   return static_cast<int64_t>(n);
@@ -134,12 +154,18 @@ SysRet Pty::MasterWrite(IOSequence& src) {
     size_t want = std::min({src.remaining(), kChunk, kPendingLimit});
     ErrorOr<size_t> r = src.CopyIn(buf, want);
     if (!r.ok() || *r == 0) return SysRet::Err(EFAULT);
+    const bool was_stopped = ld_.stopped();
     n = ld_.Receive(buf, *r, &sigs);
+    NoteFlowLocked(was_stopped);
+    // isig() flushed both directions unless NOFLSH.
+    if (!sigs.empty() && !(ld_.termios().c_lflag & NOFLSH) && packet_) {
+      pktstatus_ |= TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE;
+    }
     // The flip buffer may have taken less than was copied in; a master
     // write is short then, like pty_write's tty_insert_flip_string.
   }
   replica_wq_.Notify(kIn);
-  master_wq_.Notify(kIn);  // echoes
+  master_wq_.Notify(kIn | POLLPRI);  // echoes, packet status
   SignalForeground(sigs);
   return static_cast<int64_t>(n);
 }
@@ -148,6 +174,7 @@ uint32_t Pty::MasterReadiness(uint32_t mask) {
   absl::MutexLock l(&mu_);
   uint32_t r = 0;
   if (ld_.OutputQueued() > 0) r |= kIn;
+  if (packet_ && pktstatus_ != 0) r |= kIn | POLLPRI;
   if (!ld_.PendingFull()) r |= kOut;
   if (replica_closed_) r |= POLLHUP;
   return r & (mask | POLLHUP | POLLERR);
@@ -165,7 +192,12 @@ SysRet Pty::ReplicaRead(IOSequence& dst) {
     ErrorOr<size_t> r = ld_.ReadInput(dst);
     if (!r.ok()) return SysRet::Err(r.error());
     n = *r;
+    const bool was_stopped = ld_.stopped();
     ld_.Drain(&sigs);
+    NoteFlowLocked(was_stopped);
+    if (!sigs.empty() && !(ld_.termios().c_lflag & NOFLSH) && packet_) {
+      pktstatus_ |= TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE;
+    }
   }
   master_wq_.Notify(kOut | kIn);
   replica_wq_.Notify(kIn);
@@ -190,6 +222,31 @@ SysRet Pty::ReplicaWrite(IOSequence& src) {
   }
   master_wq_.Notify(kIn);
   return static_cast<int64_t>(n);
+}
+
+void Pty::NoteFlowLocked(bool was_stopped) {
+  if (!packet_ || was_stopped == ld_.stopped()) return;
+  if (ld_.stopped()) {
+    pktstatus_ = (pktstatus_ & ~TIOCPKT_START) | TIOCPKT_STOP;
+  } else {
+    pktstatus_ = (pktstatus_ & ~TIOCPKT_STOP) | TIOCPKT_START;
+  }
+}
+
+void Pty::NoteTermiosLocked(const KernelTermios& old_t) {
+  if (!packet_) return;
+  // pty_set_termios: whether ^S/^Q flow control is on, as the master's
+  // user (telnetd, rlogind) would have to mimic it.
+  auto flow = [](const KernelTermios& t) {
+    return (t.c_iflag & IXON) && t.c_cc[VSTOP] == '\023' && t.c_cc[VSTART] == '\021';
+  };
+  const bool old_flow = flow(old_t), new_flow = flow(ld_.termios());
+  if (old_flow == new_flow) return;
+  if (new_flow) {
+    pktstatus_ = (pktstatus_ & ~TIOCPKT_NOSTOP) | TIOCPKT_DOSTOP;
+  } else {
+    pktstatus_ = (pktstatus_ & ~TIOCPKT_DOSTOP) | TIOCPKT_NOSTOP;
+  }
 }
 
 uint32_t Pty::ReplicaReadiness(uint32_t mask) {

@@ -98,6 +98,10 @@ class Pty : public Terminal, public std::enable_shared_from_this<Pty> {
   SysRet SetTermiosIoctl(Task* t, uint32_t cmd, uint64_t arg);
   SysRet JobControlIoctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64_t arg);
   void MaybeRelease();
+  // Packet mode: records flow-control changes (pty_start/pty_stop) and
+  // IXON changes (pty_set_termios) in pktstatus_.
+  void NoteFlowLocked(bool was_stopped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NoteTermiosLocked(const KernelTermios& old_t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Kernel* const k_;
   const uint32_t index_;
@@ -114,6 +118,10 @@ class Pty : public Terminal, public std::enable_shared_from_this<Pty> {
   bool released_ ABSL_GUARDED_BY(mu_) = false;
   // TTY_IO_ERROR on the replica: set by a failed open (see OpenReplica).
   bool replica_io_error_ ABSL_GUARDED_BY(mu_) = false;
+  // TIOCPKT: master reads start with a status byte; pktstatus_ holds the
+  // TIOCPKT_* events not yet read (Linux's ctrl.packet / ctrl.pktstatus).
+  bool packet_ ABSL_GUARDED_BY(mu_) = false;
+  uint8_t pktstatus_ ABSL_GUARDED_BY(mu_) = 0;
   WaitQueue master_wq_, replica_wq_;
 };
 

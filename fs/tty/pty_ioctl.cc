@@ -62,11 +62,18 @@ SysRet Pty::SetTermiosIoctl(Task* t, uint32_t cmd, uint64_t arg) {
     absl::MutexLock l(&mu_);
     // TCSETSW waits for output to drain: a pty's output is with the master
     // at once, so there is nothing to wait for. TCSETSF also drops input.
-    if (cmd == TCSETSF || cmd == TCSETSF2) ld_.FlushInput();
+    if (cmd == TCSETSF || cmd == TCSETSF2) {
+      ld_.FlushInput();
+      if (packet_) pktstatus_ |= TIOCPKT_FLUSHREAD;
+    }
+    const KernelTermios old_t = ld_.termios();
+    const bool was_stopped = ld_.stopped();
     ld_.SetTermios(nt);
+    NoteTermiosLocked(old_t);
+    NoteFlowLocked(was_stopped);
   }
   replica_wq_.Notify(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
-  master_wq_.Notify(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+  master_wq_.Notify(POLLIN | POLLRDNORM | POLLPRI | POLLOUT | POLLWRNORM);
   return 0;
 }
 
@@ -230,9 +237,14 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
         if (master) std::swap(in, out);
         if (in) ld_.FlushInput();
         if (out) ld_.FlushOutput();
+        // The master's reader hears what the replica flushed.
+        if (packet_ && !master) {
+          if (in) pktstatus_ |= TIOCPKT_FLUSHREAD;
+          if (out) pktstatus_ |= TIOCPKT_FLUSHWRITE;
+        }
       }
       replica_wq_.Notify(POLLOUT | POLLWRNORM);
-      master_wq_.Notify(POLLOUT | POLLWRNORM);
+      master_wq_.Notify(POLLIN | POLLRDNORM | POLLPRI | POLLOUT | POLLWRNORM);
       return 0;
     }
     case TCXONC: {
@@ -241,9 +253,12 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
       TRY(CheckChange(t, SIGTTOU));
       if (action == TCOOFF || action == TCOON) {
         absl::MutexLock l(&mu_);
+        const bool was_stopped = ld_.stopped();
         ld_.set_stopped(action == TCOOFF);
+        if (!master) NoteFlowLocked(was_stopped);
       }
       replica_wq_.Notify(POLLOUT | POLLWRNORM);
+      master_wq_.Notify(POLLIN | POLLRDNORM | POLLPRI);
       return 0;
     }
     case TCSBRK:
@@ -288,6 +303,25 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
       TRY(t->CopyOut(UserPtr<int>(arg), v));
       return 0;
     }
+    case TIOCPKT: {
+      if (!master) return SysRet::Err(ENOTTY);
+      int on;
+      TRY(t->CopyIn(UserPtr<int>(arg), &on));
+      absl::MutexLock l(&mu_);
+      if (on && !packet_) pktstatus_ = 0;
+      packet_ = on != 0;
+      return 0;
+    }
+    case TIOCGPKT: {
+      if (!master) return SysRet::Err(ENOTTY);
+      int on;
+      {
+        absl::MutexLock l(&mu_);
+        on = packet_ ? 1 : 0;
+      }
+      TRY(t->CopyOut(UserPtr<int>(arg), on));
+      return 0;
+    }
     case TIOCGPTPEER: {
       // Generic in tty_ioctl; ptm_open_peer refuses other ttys with EIO.
       if (!master) return SysRet::Err(EIO);
@@ -308,7 +342,7 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
     case TIOCGSID:
       return JobControlIoctl(t, f, master, cmd, arg);
     default:
-      // TIOCPKT, TIOCSTI, TCGETA/TCSETA (struct termio), TIOCEXCL, modem
+      // TIOCSTI, TIOCSIG, TCGETA/TCSETA (struct termio), TIOCEXCL, modem
       // lines and serial ioctls are not implemented.
       return SysRet::Err(ENOTTY);
   }

@@ -540,6 +540,46 @@ TEST(PtyTest, Poll) {
   EXPECT_EQ(WaitFor(p.master.get(), POLLIN), POLLIN);  // the echo
 }
 
+TEST(PtyTest, PacketMode) {
+  Pty p = OpenPty();
+  int on = 1;
+  EXPECT_THAT(ioctl(p.replica.get(), TIOCPKT, &on), SyscallFailsWithErrno(ENOTTY));
+  ASSERT_THAT(ioctl(p.master.get(), TIOCPKT, &on), SyscallSucceeds());
+  int got = 0;
+  ASSERT_THAT(ioctl(p.master.get(), TIOCGPKT, &got), SyscallSucceeds());
+  EXPECT_EQ(got, 1);
+  // Data comes after a TIOCPKT_DATA byte.
+  ASSERT_THAT(write(p.replica.get(), "hi", 2), SyscallSucceedsWithValue(2));
+  EXPECT_EQ(ReadFor(p.master.get(), 3), std::string("\0hi", 3));
+  // ^S and ^Q (IXON) stop and restart the replica's output: status bytes,
+  // read alone, and POLLPRI.
+  ASSERT_THAT(write(p.master.get(), "\x13", 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(WaitFor(p.master.get(), POLLPRI), POLLPRI);
+  char buf[16];
+  ASSERT_THAT(read(p.master.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(buf[0], TIOCPKT_STOP);
+  ASSERT_THAT(write(p.master.get(), "\x11", 1), SyscallSucceedsWithValue(1));
+  ASSERT_TRUE(WaitFor(p.master.get(), POLLPRI) & POLLPRI);
+  ASSERT_THAT(read(p.master.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(buf[0], TIOCPKT_START);
+  // A flush of the replica's input.
+  ASSERT_THAT(tcflush(p.replica.get(), TCIFLUSH), SyscallSucceeds());
+  ASSERT_TRUE(WaitFor(p.master.get(), POLLPRI) & POLLPRI);
+  ASSERT_THAT(read(p.master.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(buf[0], TIOCPKT_FLUSHREAD);
+  // Turning IXON off tells the master ^S/^Q are now data.
+  struct termios t = GetAttr(p.replica.get());
+  t.c_iflag &= ~IXON;
+  SetAttr(p.replica.get(), t);
+  ASSERT_TRUE(WaitFor(p.master.get(), POLLPRI) & POLLPRI);
+  ASSERT_THAT(read(p.master.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(buf[0], TIOCPKT_NOSTOP);
+  on = 0;
+  ASSERT_THAT(ioctl(p.master.get(), TIOCPKT, &on), SyscallSucceeds());
+  ASSERT_THAT(write(p.replica.get(), "x", 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(ReadFor(p.master.get(), 1), "x");
+}
+
 // --- hangups ---
 
 TEST(PtyTest, MasterCloseHangsUpTheReplica) {
