@@ -2,6 +2,7 @@
 // Linux's kill_pgrp, will_become_orphaned_pgrp, disassociate_ctty and
 // session_clear_tty.
 #include <algorithm>
+#include <vector>
 
 #include "sentry/kernel/kernel.h"
 
@@ -36,6 +37,43 @@ bool Kernel::PgrpOrphanedLocked(ProcessGroup* pg) {
     if (p->pgrp != pg && p->pgrp != nullptr && p->pgrp->session == pg->session) return false;
   }
   return true;
+}
+
+std::vector<int32_t> Kernel::OrphanCandidatesLocked(ThreadGroup* g) {
+  std::vector<int32_t> out;
+  if (g->pgrp == nullptr) return out;
+  for (ThreadGroup* c : g->children) {
+    if (c->zombie || c->pgrp == nullptr || c->pgrp == g->pgrp) continue;
+    if (c->pgrp->session != g->pgrp->session) continue;
+    if (std::find(out.begin(), out.end(), c->pgrp->pgid) == out.end()) {
+      out.push_back(c->pgrp->pgid);
+    }
+  }
+  return out;
+}
+
+void Kernel::HangUpOrphanedLocked(ThreadGroup* g, const std::vector<int32_t>& child_pgrps) {
+  auto has_stopped = [](ProcessGroup* pg) {
+    for (ThreadGroup* m : pg->members) {
+      if (m->zombie) continue;
+      absl::MutexLock l(&m->sighand->mu);
+      if (m->group_stopped) return true;
+    }
+    return false;
+  };
+  std::vector<int32_t> pgids = child_pgrps;
+  ThreadGroup* p = g->parent;
+  if (g->pgrp != nullptr && p != nullptr && p->pgrp != nullptr && p->pgrp != g->pgrp &&
+      p->pgrp->session == g->pgrp->session &&
+      std::find(pgids.begin(), pgids.end(), g->pgrp->pgid) == pgids.end()) {
+    pgids.push_back(g->pgrp->pgid);
+  }
+  for (int32_t pgid : pgids) {
+    ProcessGroup* pg = LiveProcessGroupLocked(pgid);
+    if (pg == nullptr || !PgrpOrphanedLocked(pg) || !has_stopped(pg)) continue;
+    SignalProcessGroupLocked(pgid, SIGHUP);
+    SignalProcessGroupLocked(pgid, SIGCONT);
+  }
 }
 
 void Kernel::ClearSessionTtyLocked(int32_t sid, Terminal* tty) {

@@ -166,6 +166,13 @@ class Kernel {
   void DisassociateTtyLocked(ThreadGroup* g, bool on_exit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   // Every process of session `sid` whose terminal is `tty` loses it.
   void ClearSessionTtyLocked(int32_t sid, Terminal* tty) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // kill_orphaned_pgrp at `g`'s death: a process group this death orphans
+  // that has stopped members gets SIGHUP and SIGCONT. Candidates are the
+  // groups of `g`'s children taken before they were reparented, and
+  // `g`'s own.
+  std::vector<int32_t> OrphanCandidatesLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  void HangUpOrphanedLocked(ThreadGroup* g, const std::vector<int32_t>& child_pgrps)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   // The live process group `pgid` (a group left empty by reaped members
   // counts as gone), or null.
   ProcessGroup* LiveProcessGroupLocked(int32_t pgid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
