@@ -885,6 +885,36 @@ TEST(PtyTest, SuspendAndQuitCharacters) {
   EXPECT_EQ(ReadFor(p.replica.get(), 2), "k\n");
 }
 
+TEST(PtyTest, SuspendDoesNotStopAnOrphanedGroup) {
+  Pty p = OpenPty();
+  // The leader's group has no parent in its session: orphaned, so its
+  // SIGTSTP (default action) is discarded and the read goes on.
+  ScopedChild leader(ForkLeader(p, [&] {
+    char buf[64];
+    TEST_CHECK_VALUE(read(p.replica.get(), buf, sizeof(buf)), 5);
+    TEST_CHECK_VALUE(read(p.replica.get(), buf, sizeof(buf)), 6);
+    TEST_CHECK(memcmp(buf, "after\n", 6) == 0);
+  }));
+  SyncWithLeader(p);
+  for (int i = 0; i < 500; i++) {
+    int n = -1;
+    ioctl(p.replica.get(), FIONREAD, &n);
+    if (n == 0) break;
+    usleep(10000);
+  }
+  ASSERT_THAT(write(p.master.get(), "\x1a", 1), SyscallSucceedsWithValue(1));
+  ASSERT_EQ(ReadFor(p.master.get(), 2), "^Z");
+  ASSERT_THAT(write(p.master.get(), "after\n", 6), SyscallSucceedsWithValue(6));
+  int st;
+  ASSERT_THAT(waitpid(leader.pid(), &st, WUNTRACED), SyscallSucceedsWithValue(leader.pid()));
+  if (WIFSTOPPED(st)) {
+    ADD_FAILURE() << "stopped by signal " << WSTOPSIG(st);
+    return;  // ScopedChild kills it
+  }
+  EXPECT_THAT(st, ExitedWithCode(0));
+  leader.Wait();  // already reaped: only forget it
+}
+
 TEST(PtyTest, WindowChangeSignalsTheForeground) {
   Pty p = OpenPty();
   int fds[2];
