@@ -136,8 +136,11 @@ void LineDiscipline::ReceiveChar(uint8_t c, std::vector<int>* signals) {
   PutChar(c);
 }
 
+bool LineDiscipline::IsContinuation(uint8_t c) const { return I(IUTF8) && (c & 0xc0) == 0x80; }
+
 size_t LineDiscipline::EchoWidth(uint8_t c, size_t col) const {
   if (c == '\t') return 8 - (col & 7);
+  if (IsContinuation(c)) return 0;  // part of the character before
   if (IsCntrl(c)) return L(ECHOCTL) ? 2 : 0;
   return 1;
 }
@@ -177,6 +180,8 @@ void LineDiscipline::Eraser(uint8_t c, Erase kind) {
       before += EchoWidth(input_[i].c, before);
     }
     input_.pop_back();
+    // IUTF8: a character's continuation bytes go with it.
+    if (IsContinuation(e) && input_.size() > canon_count_) continue;
     if (L(ECHO)) {
       size_t cols = before - after;
       if (e == '\t') {

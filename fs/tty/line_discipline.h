@@ -103,6 +103,8 @@ class LineDiscipline {
   // One output character through OPOST processing (do_output_char).
   void OutputChar(uint8_t c);
   void OutputRaw(uint8_t c);
+  // A UTF-8 continuation byte under IUTF8.
+  bool IsContinuation(uint8_t c) const;
   // The display width of `c` at `col` when echoed.
   size_t EchoWidth(uint8_t c, size_t col) const;
 

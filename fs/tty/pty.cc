@@ -164,7 +164,7 @@ SysRet Pty::MasterWrite(IOSequence& src) {
     // The flip buffer may have taken less than was copied in; a master
     // write is short then, like pty_write's tty_insert_flip_string.
   }
-  replica_wq_.Notify(kIn);
+  replica_wq_.Notify(kIn | kOut);   // input; output restarted by ^Q
   master_wq_.Notify(kIn | POLLPRI);  // echoes, packet status
   SignalForeground(sigs);
   return static_cast<int64_t>(n);
@@ -199,8 +199,8 @@ SysRet Pty::ReplicaRead(IOSequence& dst) {
       pktstatus_ |= TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE;
     }
   }
-  master_wq_.Notify(kOut | kIn);
-  replica_wq_.Notify(kIn);
+  master_wq_.Notify(kOut | kIn | POLLPRI);
+  replica_wq_.Notify(kIn | kOut);
   SignalForeground(sigs);
   return static_cast<int64_t>(n);
 }

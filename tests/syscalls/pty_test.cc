@@ -330,6 +330,42 @@ TEST(PtyTest, EchonlAndKillWithEchok) {
   EXPECT_EQ(DrainMaster(p.master.get()), "ab^U\r\nz\r\n");
 }
 
+TEST(PtyTest, Utf8Erase) {
+  Pty p = OpenPty();
+  // Bytes 0x80-0xff are not control characters: echoed as they are, and
+  // without IUTF8 an erase takes one byte.
+  ASSERT_THAT(write(p.master.get(), "\xc4\x81\x7f\n", 4), SyscallSucceedsWithValue(4));
+  EXPECT_EQ(ReadFor(p.replica.get(), 2), "\xc4\n");
+  EXPECT_EQ(ReadFor(p.master.get(), 7), "\xc4\x81\b \b\r\n");
+  // With IUTF8 it takes the whole character, one column.
+  struct termios t = GetAttr(p.replica.get());
+  t.c_iflag |= IUTF8;
+  SetAttr(p.replica.get(), t);
+  ASSERT_THAT(write(p.master.get(), "x\xc3\xa9\x7f\n", 5), SyscallSucceedsWithValue(5));
+  EXPECT_EQ(ReadFor(p.replica.get(), 2), "x\n");
+  EXPECT_EQ(ReadFor(p.master.get(), 8), "x\xc3\xa9\b \b\r\n");
+}
+
+TEST(PtyTest, StopAndStartOutput) {
+  Pty p = OpenPty();
+  // ^S (IXON) stops the replica's output: writes wait, poll says no room.
+  ASSERT_THAT(write(p.master.get(), "\x13", 1), SyscallSucceedsWithValue(1));
+  for (int i = 0; i < 100 && (WaitFor(p.replica.get(), POLLOUT, 0) & POLLOUT); i++) usleep(10000);
+  EXPECT_EQ(WaitFor(p.replica.get(), POLLOUT, 0), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(kChildWatchdogSeconds);
+    TEST_CHECK_VALUE(write(p.replica.get(), "held", 4), 4);
+    _exit(0);
+  }
+  ScopedChild writer(pid);
+  EXPECT_EQ(WaitFor(p.master.get(), POLLIN, 200), 0);
+  // ^Q lets it through.
+  ASSERT_THAT(write(p.master.get(), "\x11", 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(ReadFor(p.master.get(), 4), "held");
+  EXPECT_THAT(writer.Wait(), ExitedWithCode(0));
+}
+
 TEST(PtyTest, EndOfFile) {
   Pty p = OpenPty();
   ASSERT_THAT(write(p.master.get(), "abc\x04\x04", 5), SyscallSucceedsWithValue(5));
