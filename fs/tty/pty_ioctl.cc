@@ -51,10 +51,24 @@ SysRet Pty::SetTermiosIoctl(Task* t, uint32_t cmd, uint64_t arg) {
   TRY(CheckChange(t, SIGTTOU));
   KernelTermios nt;
   const bool two = cmd == TCSETS2 || cmd == TCSETSW2 || cmd == TCSETSF2;
+  const bool termio = cmd == TCSETA || cmd == TCSETAW || cmd == TCSETAF;
   if (two) {
     KernelTermios2 t2;
     TRY(t->CopyIn(UserPtr<KernelTermios2>(arg), &t2));
     nt = t2.t;
+  } else if (termio) {
+    KernelTermio tio;
+    TRY(t->CopyIn(UserPtr<KernelTermio>(arg), &tio));
+    // user_termio_to_kernel_termios: the low halves and the first NCC
+    // characters replace the current settings' (a racing change in
+    // between is lost, as in Linux).
+    nt = termios();
+    nt.c_iflag = (nt.c_iflag & 0xffff0000u) | tio.c_iflag;
+    nt.c_oflag = (nt.c_oflag & 0xffff0000u) | tio.c_oflag;
+    nt.c_cflag = (nt.c_cflag & 0xffff0000u) | tio.c_cflag;
+    nt.c_lflag = (nt.c_lflag & 0xffff0000u) | tio.c_lflag;
+    nt.c_line = tio.c_line;
+    for (int i = 0; i < kNcc; i++) nt.c_cc[i] = tio.c_cc[i];
   } else {
     TRY(t->CopyIn(UserPtr<KernelTermios>(arg), &nt));
   }
@@ -62,7 +76,7 @@ SysRet Pty::SetTermiosIoctl(Task* t, uint32_t cmd, uint64_t arg) {
     absl::MutexLock l(&mu_);
     // TCSETSW waits for output to drain: a pty's output is with the master
     // at once, so there is nothing to wait for. TCSETSF also drops input.
-    if (cmd == TCSETSF || cmd == TCSETSF2) {
+    if (cmd == TCSETSF || cmd == TCSETSF2 || cmd == TCSETAF) {
       ld_.FlushInput();
       if (packet_) pktstatus_ |= TIOCPKT_FLUSHREAD;
     }
@@ -182,12 +196,27 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
       TRY(t->CopyOut(UserPtr<KernelTermios2>(arg), t2));
       return 0;
     }
+    case TCGETA: {
+      KernelTermios tm = termios();
+      KernelTermio tio;
+      tio.c_iflag = static_cast<uint16_t>(tm.c_iflag);
+      tio.c_oflag = static_cast<uint16_t>(tm.c_oflag);
+      tio.c_cflag = static_cast<uint16_t>(tm.c_cflag);
+      tio.c_lflag = static_cast<uint16_t>(tm.c_lflag);
+      tio.c_line = tm.c_line;
+      for (int i = 0; i < kNcc; i++) tio.c_cc[i] = tm.c_cc[i];
+      TRY(t->CopyOut(UserPtr<KernelTermio>(arg), tio));
+      return 0;
+    }
     case TCSETS:
     case TCSETSW:
     case TCSETSF:
     case TCSETS2:
     case TCSETSW2:
     case TCSETSF2:
+    case TCSETA:
+    case TCSETAW:
+    case TCSETAF:
       return SetTermiosIoctl(t, cmd, arg);
     case TIOCGWINSZ: {
       Winsize ws;
@@ -342,8 +371,8 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
     case TIOCGSID:
       return JobControlIoctl(t, f, master, cmd, arg);
     default:
-      // TIOCSTI, TIOCSIG, TCGETA/TCSETA (struct termio), TIOCEXCL, modem
-      // lines and serial ioctls are not implemented.
+      // TIOCSTI, TIOCSIG, TIOCEXCL, modem lines and serial ioctls are not
+      // implemented.
       return SysRet::Err(ENOTTY);
   }
 }

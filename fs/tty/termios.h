@@ -31,6 +31,20 @@ struct KernelTermios2 {
 };
 static_assert(sizeof(KernelTermios2) == 44);
 
+// TCGETA/TCSETA*: the System V struct termio, 16-bit flags and NCC (8)
+// control characters; setting keeps the flags' upper halves.
+inline constexpr int kNcc = 8;
+struct KernelTermio {
+  uint16_t c_iflag = 0;
+  uint16_t c_oflag = 0;
+  uint16_t c_cflag = 0;
+  uint16_t c_lflag = 0;
+  uint8_t c_line = 0;
+  uint8_t c_cc[kNcc] = {};
+  uint8_t pad = 0;  // the C struct's trailing padding, always 0 here
+};
+static_assert(sizeof(KernelTermio) == 18);
+
 struct Winsize {
   uint16_t ws_row = 0, ws_col = 0, ws_xpixel = 0, ws_ypixel = 0;
 };

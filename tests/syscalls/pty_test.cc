@@ -262,6 +262,33 @@ TEST(PtyTest, DefaultTermios) {
               SyscallFailsWithErrno(EFAULT));
 }
 
+// The System V struct termio: 16-bit flags, 8 control characters.
+struct Termio {
+  unsigned short c_iflag, c_oflag, c_cflag, c_lflag;
+  unsigned char c_line;
+  unsigned char c_cc[8];
+};
+
+TEST(PtyTest, Termio) {
+  Pty p = OpenPty();
+  Termio tio;
+  ASSERT_THAT(ioctl(p.replica.get(), TCGETA, &tio), SyscallSucceeds());
+  struct termios t = GetAttr(p.replica.get());
+  EXPECT_EQ(tio.c_lflag, static_cast<unsigned short>(t.c_lflag & 0xffff));
+  EXPECT_EQ(tio.c_iflag, static_cast<unsigned short>(t.c_iflag & 0xffff));
+  EXPECT_EQ(tio.c_cc[VINTR], 3);
+  tio.c_lflag &= ~ECHO;
+  tio.c_cc[VINTR] = 7;
+  ASSERT_THAT(ioctl(p.replica.get(), TCSETA, &tio), SyscallSucceeds());
+  t = GetAttr(p.replica.get());
+  EXPECT_FALSE(t.c_lflag & ECHO);
+  EXPECT_TRUE(t.c_lflag & ICANON);
+  EXPECT_EQ(t.c_cc[VINTR], 7);
+  EXPECT_EQ(t.c_cc[VSUSP], 26);  // beyond NCC: untouched
+  EXPECT_THAT(ioctl(p.replica.get(), TCSETA, Opaque<void*>(nullptr)),
+              SyscallFailsWithErrno(EFAULT));
+}
+
 TEST(PtyTest, CanonicalReadWaitsForALine) {
   Pty p = OpenPty();
   ASSERT_THAT(fcntl(p.replica.get(), F_SETFL, O_NONBLOCK), SyscallSucceeds());
