@@ -12,8 +12,9 @@
 // `release` runs when both sides are closed (devpts frees the index);
 // processes whose controlling terminal it was keep the object alive.
 //
-// Files: pty.cc (data paths, opens and hangup), pty_ioctl.cc (ioctls and
-// job control), pty_files.cc (the master and replica FileDescriptions).
+// Files: pty.cc (data paths, opens and hangup), pty_ioctl.cc (ioctls),
+// pty_job_control.cc (the background check and the job control ioctls),
+// pty_files.cc (the master and replica FileDescriptions).
 //
 // Lock order: Kernel::tasks_mu_ > Pty::mu_ > WaitQueue. The Terminal
 // fields (session, foreground group) are guarded by tasks_mu_; signals that
@@ -80,7 +81,7 @@ class Pty : public Terminal, public std::enable_shared_from_this<Pty> {
   bool hung_up();
   KernelTermios termios();
 
-  // --- ioctls (pty_ioctl.cc) ---
+  // --- ioctls (pty_ioctl.cc, pty_job_control.cc) ---
   // `master`: the ioctl came through the master file `f`.
   SysRet Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64_t arg);
   // tty_check_change: a background process of this terminal's session
