@@ -76,6 +76,8 @@ class LineDiscipline {
   size_t OutputQueued() const { return output_.size(); }
   ErrorOr<size_t> ReadOutput(IOSequence& dst);
   void FlushOutput() { output_.clear(); }
+  // TIOCSTI on the master: a byte for the master to read, unprocessed.
+  void InjectOutput(uint8_t c) { OutputRaw(c); }
   bool stopped() const { return stopped_; }
   void set_stopped(bool s) { stopped_ = s; }
 

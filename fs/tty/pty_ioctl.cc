@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "fs/tty/pty.h"
 #include "sentry/kernel/kernel.h"
@@ -210,6 +211,30 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
       TRY(t->CopyOut(UserPtr<int>(arg), v));
       return 0;
     }
+    case TIOCSTI: {
+      // As with dev.tty.legacy_tiocsti=0 (the default since Linux 6.2):
+      // faking input takes CAP_SYS_ADMIN.
+      if (!t->creds().HasCap(vfs::kCapSysAdmin)) return SysRet::Err(EIO);
+      uint8_t c;
+      TRY(t->CopyIn(UserPtr<uint8_t>(arg), &c));
+      std::vector<int> sigs;
+      {
+        absl::MutexLock l(&mu_);
+        // The file's own side receives it: the replica's line discipline,
+        // or the master's (raw) input.
+        if (master) {
+          ld_.InjectOutput(c);
+        } else {
+          const bool was_stopped = ld_.stopped();
+          ld_.Receive(&c, 1, &sigs);
+          NoteFlowLocked(was_stopped);
+        }
+      }
+      replica_wq_.Notify(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+      master_wq_.Notify(POLLIN | POLLRDNORM | POLLPRI);
+      SignalForeground(sigs);
+      return 0;
+    }
     case TIOCPKT: {
       if (!master) return SysRet::Err(ENOTTY);
       int on;
@@ -249,7 +274,7 @@ SysRet Pty::Ioctl(Task* t, FileDescription* f, bool master, uint32_t cmd, uint64
     case TIOCGSID:
       return JobControlIoctl(t, f, master, cmd, arg);
     default:
-      // TIOCSTI, TIOCSIG, TIOCEXCL, modem lines and serial ioctls are not
+      // TIOCSIG, TIOCEXCL, modem lines and serial ioctls are not
       // implemented.
       return SysRet::Err(ENOTTY);
   }

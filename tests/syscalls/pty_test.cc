@@ -603,6 +603,24 @@ TEST(PtyTest, Poll) {
   EXPECT_EQ(WaitFor(p.master.get(), POLLIN), POLLIN);  // the echo
 }
 
+TEST(PtyTest, Tiocsti) {
+  // Faking input needs CAP_SYS_ADMIN (or, with the legacy sysctl, the
+  // caller's controlling terminal): the test runs as root.
+  SKIP_IF_NOT_ROOT();
+  Pty p = OpenPty();
+  for (char c : std::string("ab\n")) {
+    ASSERT_THAT(ioctl(p.replica.get(), TIOCSTI, &c), SyscallSucceeds());
+  }
+  EXPECT_EQ(ReadFor(p.replica.get(), 3), "ab\n");
+  EXPECT_EQ(ReadFor(p.master.get(), 4), "ab\r\n");  // echoed as typed
+  // On the master it is input for the master.
+  char m = 'm';
+  ASSERT_THAT(ioctl(p.master.get(), TIOCSTI, &m), SyscallSucceeds());
+  EXPECT_EQ(ReadFor(p.master.get(), 1), "m");
+  EXPECT_THAT(ioctl(p.replica.get(), TIOCSTI, Opaque<char*>(nullptr)),
+              SyscallFailsWithErrno(EFAULT));
+}
+
 TEST(PtyTest, PacketMode) {
   Pty p = OpenPty();
   int on = 1;
