@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "fs/dev/devfs.h"
+#include "fs/devpts/devpts.h"
 #include "fs/gofer/filesystem.h"
 #include "fs/kernfs/kernfs.h"
 #include "fs/proc/proc.h"
@@ -181,6 +182,12 @@ absl::Status MountSystemFs(sentry::vfs::VFS* vfs, sentry::Kernel* k, sentry::Mem
   }
   auto dev = sentry::dev::NewDevfs(mf);
   if (auto s = MountAt(vfs, "/dev", dev, sentry::kernfs::RootInode(dev), MS_NOSUID, "devfs");
+      !s.ok()) {
+    return s;
+  }
+  auto pts = sentry::devpts::NewDevpts();
+  if (auto s = MountAt(vfs, "/dev/pts", pts, sentry::kernfs::RootInode(pts),
+                       MS_NOSUID | MS_NOEXEC, "devpts");
       !s.ok()) {
     return s;
   }

@@ -286,6 +286,7 @@ SysRet Setsid(Task& t, const SyscallArgs& a) {
   if (k.FindProcessGroupLocked(g->tgid()) != nullptr) return SysRet::Err(EPERM);
   Session* s = k.CreateSessionLocked(g->tgid());
   k.JoinProcessGroupLocked(g, k.CreateProcessGroupLocked(g->tgid(), s));
+  g->tty.reset();  // a new session starts without a controlling terminal
   return g->tgid();
 }
 

@@ -30,7 +30,7 @@ const std::vector<SyscallInfo>& Entries() {
     {13, "rt_sigaction", sys::RtSigaction, Support::kFull, 0, "", {Arg::kSignal, Arg::kPtr, Arg::kPtr, Arg::kUInt}},
     {14, "rt_sigprocmask", sys::RtSigprocmask, Support::kFull, 0, "", {Arg::kInt, Arg::kPtr, Arg::kPtr, Arg::kUInt}},
     {15, "rt_sigreturn", sys::RtSigreturn, Support::kFull, 0, "", {}},
-    {16, "ioctl", sys::Ioctl, Support::kPartial, 0, "Generic requests and per-file ones (terminals, FIONREAD, ...)", {Arg::kFd, Arg::kHex, Arg::kHex}},
+    {16, "ioctl", sys::Ioctl, Support::kPartial, 0, "Generic requests and per-file ones (FIONREAD, ...); ptys: termios, window size, job control, ptmx (no TIOCSIG, TIOCEXCL; TIOCSTI needs CAP_SYS_ADMIN)", {Arg::kFd, Arg::kHex, Arg::kHex}},
     {17, "pread64", sys::Pread64, Support::kFull, 0, "", {Arg::kFd, Arg::kOutBuf, Arg::kUInt, Arg::kInt}},
     {18, "pwrite64", sys::Pwrite64, Support::kFull, 0, "", {Arg::kFd, Arg::kInBuf, Arg::kUInt, Arg::kInt}},
     {19, "readv", sys::Readv, Support::kFull, 0, "", {Arg::kFd, Arg::kPtr, Arg::kInt}},

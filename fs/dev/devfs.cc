@@ -36,6 +36,7 @@ const Link kLinks[] = {
     {"stdin", "/proc/self/fd/0"},
     {"stdout", "/proc/self/fd/1"},
     {"stderr", "/proc/self/fd/2"},
+    {"ptmx", "pts/ptmx"},
 };
 
 // A character device node: attributes only; opening it is the registry's

@@ -1,13 +1,13 @@
-// devfs: the sandbox's /dev, a small fixed tree (Docker's default /dev
-// without the pseudo-terminals):
+// devfs: the sandbox's /dev, a small fixed tree (Docker's default /dev):
 //
 //   null zero full random urandom   crw-rw-rw- root:root  1:3 1:5 1:7 1:8 1:9
 //   tty                             crw-rw-rw- root:tty   5:0
 //   fd -> /proc/self/fd             stdin/stdout/stderr -> /proc/self/fd/{0,1,2}
+//   ptmx -> pts/ptmx
 //   shm/   drwxrwxrwt  (a mount point: the boot code mounts a tmpfs there)
-//   pts/   drwxr-xr-x  (empty until devpts exists)
+//   pts/   drwxr-xr-x  (a mount point: the boot code mounts devpts there)
 //
-// /dev/ptmx is absent for now. The nodes only carry numbers: opening one
+// The nodes only carry numbers: opening one
 // goes through the device registry (devices.h), which NewDevfs fills.
 // The tree cannot be changed by the application (mknod/mkdir: EPERM); a
 // writable /dev is a tmpfs populated with PopulateDevTree once tmpfs is in.

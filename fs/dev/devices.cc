@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include "fs/tty/pty.h"
 #include "fs/vfs/device.h"
 #include "sentry/base/random.h"
 #include "sentry/kernel/task.h"
@@ -159,7 +160,8 @@ class RandomFile : public vfs::FileDescription {
 
 template <typename F>
 vfs::CharDeviceFactory Factory(F make) {
-  return [make](const vfs::VirtualDentry&, uint32_t) -> ErrorOr<std::shared_ptr<vfs::FileDescription>> {
+  return [make](const vfs::VirtualDentry&, uint32_t,
+                Task*) -> ErrorOr<std::shared_ptr<vfs::FileDescription>> {
     return make();
   };
 }
@@ -179,11 +181,9 @@ void RegisterCharDevices(MemoryFile* mf) {
   vfs::RegisterCharDevice(kMemMajor, kFullMinor, Factory(NewFullFile));
   vfs::RegisterCharDevice(kMemMajor, kRandomMinor, Factory(NewRandomFile));
   vfs::RegisterCharDevice(kMemMajor, kUrandomMinor, Factory(NewRandomFile));
-  // No process has a controlling terminal yet (see devices.h).
   vfs::RegisterCharDevice(kTtyMajor, kTtyMinor,
-                          [](const vfs::VirtualDentry&,
-                             uint32_t) -> ErrorOr<std::shared_ptr<vfs::FileDescription>> {
-                            return Err(ENXIO);
+                          [](const vfs::VirtualDentry&, uint32_t, Task* t) {
+                            return tty::OpenControllingTty(t);
                           });
 }
 

@@ -11,9 +11,8 @@
 // survives fork (Linux's shmem_zero_setup), and MAP_PRIVATE ones are
 // copy-on-write over zero pages. The mmap syscall needs no special case.
 //
-// /dev/tty: the caller's controlling terminal. The sandbox has no
-// terminals yet (no devpts, no TIOCSCTTY), so every process has none and
-// open fails with ENXIO, which is what Linux says in that situation.
+// /dev/tty: the caller's controlling terminal (a pty, see fs/tty/pty.h);
+// ENXIO for a process without one, as Linux says.
 #ifndef FS_DEV_DEVICES_H_
 #define FS_DEV_DEVICES_H_
 

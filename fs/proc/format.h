@@ -50,6 +50,10 @@ MemSummary SummarizeVmas(const std::vector<VmaStat>& vmas, std::string_view exe)
 // Everything /proc/<pid>/{stat,status,statm} show about one task.
 struct TaskInfo {
   int32_t pid = 0, tgid = 0, ppid = 0, pgrp = 0, sid = 0;
+  // The controlling terminal, new_encode_dev()d (0: none), and its
+  // foreground group (-1 without a terminal).
+  uint32_t tty_nr = 0;
+  int32_t tpgid = -1;
   std::string comm;
   char state = 'S';  // R S D T Z X
   vfs::Credentials creds;

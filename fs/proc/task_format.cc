@@ -61,8 +61,7 @@ std::string FormatStat(const TaskInfo& t) {
   constexpr uint64_t kOldMask = 0x7fffffff;
   const int64_t fields[] = {
       t.ppid, t.pgrp, t.sid,
-      0,   // 7 tty_nr: no controlling terminal
-      -1,  // 8 tpgid
+      t.tty_nr, t.tpgid,
       static_cast<int64_t>(kPfRandomize),
       0, 0, 0, 0,  // 10-13 minflt cminflt majflt cmajflt
       static_cast<int64_t>(Ticks(t.utime_ns)), static_cast<int64_t>(Ticks(t.stime_ns)),

@@ -3,6 +3,8 @@
 // taken in the kernel's order: tasks_mu_, then SignalHandlers::mu; Task::mu_
 // (creds, comm, resource pointers) only after both are released or under
 // tasks_mu_ alone.
+#include <sys/sysmacros.h>
+
 #include <time.h>
 
 #include <algorithm>
@@ -116,6 +118,12 @@ ErrorOr<TaskInfo> GatherTaskInfo(const TaskRef& r, Task* reader) {
     if (g->pgrp != nullptr) {
       info.pgrp = g->pgrp->pgid;
       if (g->pgrp->session != nullptr) info.sid = g->pgrp->session->sid;
+    }
+    if (g->tty != nullptr) {
+      uint64_t d = g->tty->rdev();
+      uint32_t maj = major(d), min = minor(d);
+      info.tty_nr = (min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12);
+      info.tpgid = g->tty->fg_pgid;
     }
     info.threads = std::max<int>(1, static_cast<int>(g->tasks.size()));
     info.exit_signal = g->exit_signal;

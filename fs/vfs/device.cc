@@ -35,7 +35,7 @@ void UnregisterCharDevice(uint32_t major, uint32_t minor) {
 }
 
 ErrorOr<std::shared_ptr<FileDescription>> OpenCharDevice(uint64_t rdev, const VirtualDentry& vd,
-                                                         uint32_t flags) {
+                                                         uint32_t flags, Task* task) {
   std::shared_ptr<const CharDeviceFactory> f;
   {
     Registry& r = Reg();
@@ -46,7 +46,7 @@ ErrorOr<std::shared_ptr<FileDescription>> OpenCharDevice(uint64_t rdev, const Vi
   }
   // Called without the registry lock: a driver's open may be slow or
   // register other devices.
-  return (*f)(vd, flags);
+  return (*f)(vd, flags, task);
 }
 
 void SetFifoOpener(FifoOpener fn) {

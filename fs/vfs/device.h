@@ -23,15 +23,17 @@
 
 namespace sentry::vfs {
 
-// `vd` is the device node opened; `flags` the open(2) flags.
-using CharDeviceFactory =
-    std::function<ErrorOr<std::shared_ptr<FileDescription>>(const VirtualDentry& vd, uint32_t flags)>;
+// `vd` is the device node opened; `flags` the open(2) flags; `task` the
+// opener (null: the Sentry itself), which terminals need (the caller's
+// controlling terminal, the owner of a new pty).
+using CharDeviceFactory = std::function<ErrorOr<std::shared_ptr<FileDescription>>(
+    const VirtualDentry& vd, uint32_t flags, Task* task)>;
 // Replaces any factory already registered for major:minor.
 void RegisterCharDevice(uint32_t major, uint32_t minor, CharDeviceFactory factory);
 void UnregisterCharDevice(uint32_t major, uint32_t minor);
 // ENXIO when no driver is registered (as Linux for an unknown chrdev).
 ErrorOr<std::shared_ptr<FileDescription>> OpenCharDevice(uint64_t rdev, const VirtualDentry& vd,
-                                                         uint32_t flags);
+                                                         uint32_t flags, Task* task);
 
 // The FIFO opener (named pipes). Until one is registered, opening a FIFO
 // fails with ENXIO. `task` is the opener, which a blocking open makes wait

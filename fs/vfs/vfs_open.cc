@@ -78,7 +78,7 @@ ErrorOr<std::shared_ptr<FileDescription>> VFS::OpenChecked(const PathContext& ct
   const uint32_t type = vd.dentry->inode()->OpensAsProxy() ? 0 : a.type();
   switch (type) {
     case S_IFCHR:
-      fd = TRY_ASSIGN(OpenCharDevice(a.rdev, vd, flags));
+      fd = TRY_ASSIGN(OpenCharDevice(a.rdev, vd, flags, ctx.task));
       break;
     case S_IFIFO:
       fd = TRY_ASSIGN(OpenFifo(vd.dentry->inode(), vd, flags, ctx.task));

@@ -172,6 +172,30 @@ class Kernel {
   // Whether a signal to `g` would be ignored (handler SIG_IGN, or SIG_DFL
   // whose default is to ignore) — then it is not even queued.
   bool SignalIgnoredLocked(ThreadGroup* g, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Job control (job_control.cc). Signals every live member of process
+  // group `pgid` from the kernel (SI_KERNEL), as kill_pgrp(..., 1).
+  void SignalProcessGroupLocked(int32_t pgid, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // will_become_orphaned_pgrp(pg, NULL): no member has a parent in another
+  // group of the same session (init's children do not count).
+  bool PgrpOrphanedLocked(ProcessGroup* pg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // disassociate_ctty: `g`, a session leader, gives up its controlling
+  // terminal: SIGHUP to the foreground group (and SIGCONT unless
+  // `on_exit`), the terminal forgets the session and every process of
+  // the session loses it. No-op for non-leaders or without a terminal.
+  void DisassociateTtyLocked(ThreadGroup* g, bool on_exit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // Every process of session `sid` whose terminal is `tty` loses it.
+  void ClearSessionTtyLocked(int32_t sid, Terminal* tty) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // kill_orphaned_pgrp at `g`'s death: a process group this death orphans
+  // that has stopped members gets SIGHUP and SIGCONT. Candidates are the
+  // groups of `g`'s children taken before they were reparented, and
+  // `g`'s own.
+  std::vector<int32_t> OrphanCandidatesLocked(ThreadGroup* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  void HangUpOrphanedLocked(ThreadGroup* g, const std::vector<int32_t>& child_pgrps)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+  // The live process group `pgid` (a group left empty by reaped members
+  // counts as gone), or null.
+  ProcessGroup* LiveProcessGroupLocked(int32_t pgid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
   // Stops / continues a whole group (job control).
   void GroupStopLocked(ThreadGroup* g, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
   // Tells `g`'s parent that `g` changed state: SIGCHLD (unless ignored or

@@ -87,6 +87,7 @@ ErrorOr<int32_t> Kernel::Clone(Task& parent, const CloneArgs& a) {
       tg->oom_score_adj = ptg->oom_score_adj.load();
       tg->dumpable = ptg->dumpable.load();
       if (ptg->pgrp) JoinProcessGroupLocked(tg.get(), ptg->pgrp);
+      tg->tty = ptg->tty;  // the controlling terminal is inherited
       RegisterGroupLocked(tg);
     }
     child = std::make_shared<Task>(this, tg, tid);

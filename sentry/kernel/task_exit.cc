@@ -112,7 +112,14 @@ void Kernel::GroupDeadLocked(ThreadGroup* g) {
   g->exit_events.Notify(POLLIN | POLLRDNORM);
   g->cpu_clock_stopped.store(true, std::memory_order_release);
   g->cpu_timers.ClockGone(nullptr);
+  // A session leader's death leaves its terminal without a session.
+  DisassociateTtyLocked(g, /*on_exit=*/true);
+  g->tty.reset();
+  // The process groups this death may orphan: its children's (in this
+  // session, other than its own), before they are reparented.
+  std::vector<int32_t> child_pgrps = OrphanCandidatesLocked(g);
   ForgetParentLocked(g, nullptr, /*whole_group=*/true);
+  HangUpOrphanedLocked(g, child_pgrps);
 
   if (g == main_.get()) {
     main_exited_ = true;

@@ -236,7 +236,12 @@ bool Task::ProcessPendingWork() {
         if (d == DefaultAction::kStop) {
           {
             absl::MutexLock tl(&k_->tasks_mu_);
-            k_->GroupStopLocked(tg_.get(), sig);
+            // get_signal: the job control stops do nothing to an orphaned
+            // process group (no one in its session could continue it);
+            // SIGSTOP always stops.
+            if (sig == SIGSTOP || !k_->PgrpOrphanedLocked(tg_->pgrp)) {
+              k_->GroupStopLocked(tg_.get(), sig);
+            }
           }
           sh->mu.Lock();
           continue;

@@ -24,6 +24,7 @@
 #include "sentry/kernel/ipc_sem.h"
 #include "sentry/kernel/posix_timers.h"
 #include "sentry/kernel/signal_types.h"
+#include "sentry/kernel/terminal.h"
 
 namespace sentry {
 
@@ -103,6 +104,8 @@ class ThreadGroup {
   Task* parent_task = nullptr;
   std::vector<ThreadGroup*> children;
   ProcessGroup* pgrp = nullptr;
+  // The controlling terminal (terminal.h); null: none.
+  std::shared_ptr<Terminal> tty;
   std::shared_ptr<SignalHandlers> sighand;
   int exit_signal = SIGCHLD;      // sent to the parent when we die
   bool zombie = false;            // all tasks exited; waiting to be reaped

@@ -441,7 +441,7 @@ TEST_F(VfsOpsTest, AccessUsesRealIds) {
 
 TEST_F(VfsOpsTest, DevicesAndFifos) {
   class NullFD : public vfs::FileDescription {};
-  vfs::RegisterCharDevice(1, 3, [](const vfs::VirtualDentry&, uint32_t) {
+  vfs::RegisterCharDevice(1, 3, [](const vfs::VirtualDentry&, uint32_t, Task*) {
     return ErrorOr<std::shared_ptr<vfs::FileDescription>>(std::make_shared<NullFD>());
   });
   ASSERT_EQ(Mknod("/null", S_IFCHR | 0666, makedev(1, 3)), 0);
