@@ -111,6 +111,9 @@ SYSCALL(InotifyInit); SYSCALL(InotifyInit1); SYSCALL(InotifyAddWatch); SYSCALL(I
 // splice.cc
 SYSCALL(Splice); SYSCALL(Tee); SYSCALL(Vmsplice); SYSCALL(CopyFileRange); SYSCALL(SyncFileRange);
 
+// msg.cc
+SYSCALL(Msgget); SYSCALL(Msgsnd); SYSCALL(Msgrcv); SYSCALL(Msgctl);
+
 // sem.cc
 SYSCALL(Semget); SYSCALL(Semop); SYSCALL(Semtimedop); SYSCALL(Semctl);
 

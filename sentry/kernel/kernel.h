@@ -17,6 +17,7 @@
 #include "fs/vfs/vfs.h"
 #include "platform/platform.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/ipc_msg.h"
 #include "sentry/kernel/ipc_sem.h"
 #include "sentry/kernel/ipc_shm.h"
 #include "sentry/kernel/task.h"
@@ -70,6 +71,7 @@ class Kernel {
   Timers& timers() { return timers_; }
   ShmRegistry& shm() { return shm_; }
   SemRegistry& sem() { return sem_; }
+  MsgRegistry& msg() { return msg_; }
   const KernelOptions& options() const { return opts_; }
 
   // Starts the command (pid 1, or pid 2 under the Sentry's init). Errors
@@ -257,6 +259,7 @@ class Kernel {
   Timers timers_;
   ShmRegistry shm_{mf_};
   SemRegistry sem_;
+  MsgRegistry msg_;
 
   absl::flat_hash_map<int32_t, std::shared_ptr<Task>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   absl::flat_hash_map<int32_t, std::shared_ptr<ThreadGroup>> groups_ ABSL_GUARDED_BY(tasks_mu_);
