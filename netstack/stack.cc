@@ -28,7 +28,16 @@ void Endpoint::SetNotify(std::function<void()> fn) {
 Stack::Stack(Clock* clock, uint64_t seed, StackOptions opts)
     : rng_(seed), clock_(clock), opts_(opts) {}
 
-Stack::~Stack() = default;
+Stack::~Stack() {
+  // Connections the stack still owns (TIME_WAIT...) go first, while the
+  // tables their destructors update are still there.
+  absl::flat_hash_map<TcpEndpoint*, std::shared_ptr<TcpEndpoint>> orphans;
+  {
+    absl::MutexLock l(&mu_);
+    orphans.swap(orphans_);
+  }
+  orphans.clear();
+}
 
 void Stack::AddNic(LinkEndpoint* link, std::vector<Subnet> subnets) {
   absl::MutexLock l(&mu_);

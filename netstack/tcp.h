@@ -71,7 +71,9 @@ class TcpEndpoint : public Endpoint {
 
   uint32_t Readiness() override;
   int TakeError();                  // SO_ERROR
-  int PeekError();                  // for a connect that became writable
+  // The outcome of a connect that returned EINPROGRESS, once it is known
+  // (0 or the error, taken).
+  int FinishConnect();
   FullAddress LocalAddress();
   int RemoteAddress(FullAddress* out);  // ENOTCONN
   TcpState state();

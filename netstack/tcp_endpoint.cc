@@ -130,22 +130,16 @@ int TcpEndpoint::Listen(int backlog) {
 
 int TcpEndpoint::Connect(FullAddress peer) {
   Stack::Guard g(stack_);
-  switch (state_) {
-    case TcpState::kSynSent:
-    case TcpState::kSynRcvd:
-      return EALREADY;
-    case TcpState::kClosed:
-      break;
-    default:
-      return EISCONN;
-  }
   if (connecting_) {
-    // The previous non-blocking attempt failed; as Linux, report it once.
+    // A connect() whose outcome the caller has not seen (non-blocking):
+    // as Linux's inet_stream_connect, report it once, then EISCONN.
+    if (state_ == TcpState::kSynSent || state_ == TcpState::kSynRcvd) return EALREADY;
     connecting_ = false;
+    if (state_ != TcpState::kClosed) return 0;
     int e = std::exchange(error_, 0);
     return e ? e : ECONNABORTED;
   }
-  if (was_connected_) return EISCONN;
+  if (state_ != TcpState::kClosed || was_connected_) return EISCONN;
   Address src;
   uint32_t mtu;
   if (!stack_->RouteLocked(peer.addr, &src, &mtu)) return ENETUNREACH;
@@ -389,13 +383,13 @@ uint32_t TcpEndpoint::Readiness() {
 
 int TcpEndpoint::TakeError() {
   Stack::Guard g(stack_);
-  if (error_ != 0) connecting_ = false;
   return std::exchange(error_, 0);
 }
 
-int TcpEndpoint::PeekError() {
+int TcpEndpoint::FinishConnect() {
   Stack::Guard g(stack_);
-  return error_;
+  connecting_ = false;
+  return std::exchange(error_, 0);
 }
 
 FullAddress TcpEndpoint::LocalAddress() {

@@ -190,7 +190,6 @@ void TcpEndpoint::SynSentInputLocked(TcpSegment& seg) {
 void TcpEndpoint::EstablishedLocked() {
   state_ = TcpState::kEstablished;
   was_connected_ = true;
-  connecting_ = false;
   backoff_ = 0;
   rto_at_ = INT64_MAX;
   cwnd_ = 10 * mss_;  // RFC 6928's initial window, as Linux
