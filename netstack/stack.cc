@@ -164,18 +164,21 @@ bool Stack::PortConflictLocked(const Endpoint* ep) {
   return false;
 }
 
-int Stack::ReservePortLocked(Endpoint* ep, FullAddress want) {
+int Stack::ReservePortLocked(Endpoint* ep, FullAddress want, const ShareFn& shareable) {
   uint8_t proto = ep->protocol();
   if (want.port == 0) {
     uint32_t span = uint32_t(opts_.ephemeral_hi) - opts_.ephemeral_lo + 1;
     uint32_t start = uint32_t(rng_() % span);
-    for (uint32_t i = 0; i < span; i++) {
-      uint16_t port = uint16_t(opts_.ephemeral_lo + (start + i) % span);
-      if (ports_.contains(PortKey(proto, port))) continue;
-      ep->local_ = FullAddress{want.addr, port};
-      ports_[PortKey(proto, port)].push_back(ep);
-      ep->bound_ = true;
-      return 0;
+    for (int pass = 0; pass < (shareable ? 2 : 1); pass++) {
+      for (uint32_t i = 0; i < span; i++) {
+        uint16_t port = uint16_t(opts_.ephemeral_lo + (start + i) % span);
+        auto it = ports_.find(PortKey(proto, port));
+        if (it != ports_.end() && (pass == 0 || !shareable(it->second))) continue;
+        ep->local_ = FullAddress{want.addr, port};
+        ports_[PortKey(proto, port)].push_back(ep);
+        ep->bound_ = true;
+        return 0;
+      }
     }
     return EADDRINUSE;
   }

@@ -157,8 +157,13 @@ class Stack : public InboundQueue {
   void TimerArmedLocked(int64_t when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Ports. Reserve checks the bind rules against every endpoint holding
-  // the port (port 0: picks an ephemeral one) and sets ep's local_.
-  int ReservePortLocked(Endpoint* ep, FullAddress want) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // the port (port 0: picks an ephemeral one) and sets ep's local_. An
+  // ephemeral port in use may still be taken when `shareable` says its
+  // holders allow it (outgoing TCP connections to other peers, as Linux's
+  // __inet_hash_connect); free ports are preferred.
+  using ShareFn = std::function<bool(const std::vector<Endpoint*>& holders)>;
+  int ReservePortLocked(Endpoint* ep, FullAddress want, const ShareFn& shareable = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FreePortLocked(Endpoint* ep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A connection accepted by a listener shares its port without the bind checks.
   void InheritPortLocked(Endpoint* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -144,13 +144,32 @@ int TcpEndpoint::Connect(FullAddress peer) {
   uint32_t mtu;
   if (!stack_->RouteLocked(peer.addr, &src, &mtu)) return ENETUNREACH;
   if (!bound_) {
-    if (stack_->ReservePortLocked(this, FullAddress{v6_ ? Address::V6Any() : Address::V4Any(), 0})) {
+    // When the ephemeral range is used up, a port may serve several
+    // outgoing connections to different peers (Linux's connect-time hash).
+    auto shareable = [&peer](const std::vector<Endpoint*>& holders) {
+      for (const Endpoint* e : holders) {
+        const auto* t = static_cast<const TcpEndpoint*>(e);
+        if (!t->in_conns_ || t->listener_ != nullptr || t->user_bound_ ||
+            (t->remote_ == peer && t->state_ != TcpState::kTimeWait)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (stack_->ReservePortLocked(this, FullAddress{v6_ ? Address::V6Any() : Address::V4Any(), 0},
+                                  shareable)) {
       return EADDRNOTAVAIL;
     }
   }
   if (local_.addr.is_any()) local_.addr = src;
   remote_ = peer;
-  if (stack_->tcp_conns_.contains(Stack::ConnKey{local_, remote_})) return EADDRNOTAVAIL;
+  if (auto it = stack_->tcp_conns_.find(Stack::ConnKey{local_, remote_});
+      it != stack_->tcp_conns_.end()) {
+    // Linux reuses a TIME_WAIT pair for loopback connections
+    // (net.ipv4.tcp_tw_reuse=2); anything else holding it is a conflict.
+    if (it->second->state_ != TcpState::kTimeWait) return EADDRNOTAVAIL;
+    it->second->EnterClosedLocked();
+  }
   error_ = 0;
   InitSendLocked(mtu);
   state_ = TcpState::kSynSent;

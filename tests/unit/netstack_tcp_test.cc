@@ -323,3 +323,51 @@ TEST_F(TcpTest, ReadinessCallbacksRunWithoutLocks) {
 
 }  // namespace
 }  // namespace netstack::testing
+
+namespace netstack::testing {
+namespace {
+
+// Two ephemeral ports only: outgoing connections share them by peer, and
+// loopback TIME_WAIT pairs are reused (net.ipv4.tcp_tw_reuse=2).
+class TinyPortRangeTest : public NetstackTest {
+ protected:
+  TinyPortRangeTest() : NetstackTest(Options()) {}
+  static StackOptions Options() {
+    StackOptions o;
+    o.ephemeral_lo = 40000;
+    o.ephemeral_hi = 40001;
+    return o;
+  }
+};
+
+TEST_F(TinyPortRangeTest, EphemeralPortsAreSharedAndTimeWaitReused) {
+  std::vector<std::shared_ptr<TcpEndpoint>> listeners, clients;
+  for (int i = 0; i < 5; i++) {
+    auto l = stack_.NewTcp(false);
+    ASSERT_EQ(l->Bind(FullAddress{Address::V4Loopback(), uint16_t(5000 + i)}), 0);
+    ASSERT_EQ(l->Listen(8), 0);
+    listeners.push_back(l);
+  }
+  for (int i = 0; i < 4; i++) {
+    auto c = stack_.NewTcp(false);
+    EXPECT_EQ(c->Connect(listeners[i]->LocalAddress()), EINPROGRESS);
+    EXPECT_EQ(c->state(), TcpState::kEstablished) << i;
+    clients.push_back(c);
+  }
+  // The client closes first, many times over, to the same server.
+  int err;
+  for (int i = 0; i < 10; i++) {
+    auto c = stack_.NewTcp(false);
+    ASSERT_EQ(c->Connect(listeners[4]->LocalAddress()), EINPROGRESS) << i;
+    ASSERT_EQ(c->state(), TcpState::kEstablished) << i;
+    auto s = listeners[4]->Accept(nullptr, &err);
+    ASSERT_NE(s, nullptr);
+    c->Close();
+    s->Close();
+    EXPECT_EQ(c->state(), TcpState::kTimeWait);
+  }
+  for (auto& c : clients) EXPECT_EQ(c->state(), TcpState::kEstablished);
+}
+
+}  // namespace
+}  // namespace netstack::testing
