@@ -1,7 +1,8 @@
 // TCP endpoints (RFC 9293): the state machine, listen with a backlog and
 // an accept queue, sliding windows with window scaling (RFC 7323) and MSS,
 // retransmission with the RFC 6298 timer and Karn's rule, fast retransmit
-// and NewReno recovery (RFC 5681, RFC 6582), Nagle and TCP_NODELAY/CORK,
+// and NewReno recovery (RFC 5681, RFC 6582) with NewReno's or CUBIC's
+// (RFC 9438) window growth, Nagle and TCP_NODELAY/CORK,
 // delayed ACKs, FIN/half-close, TIME_WAIT and RSTs (ECONNREFUSED,
 // ECONNRESET) as Linux reports them.
 //
@@ -15,6 +16,7 @@
 
 #include <deque>
 #include <map>
+#include <string>
 
 #include "netstack/byte_queue.h"
 #include "netstack/stack.h"
@@ -104,6 +106,9 @@ class TcpEndpoint : public Endpoint {
   uint8_t Tos();
   void SetMaxSeg(int mss);  // TCP_MAXSEG: a cap on the send MSS
   int MaxSeg();
+  // TCP_CONGESTION: "reno" (NewReno, the default) or "cubic"; false for others.
+  bool SetCongestion(const std::string& name);
+  std::string Congestion();
 
   // ---- For the stack. ----
   uint8_t protocol() const override { return 6; }
@@ -131,6 +136,8 @@ class TcpEndpoint : public Endpoint {
   void RetransmitFirstLocked();
   void OnRtoLocked(int64_t now);
   void RttSampleLocked(int64_t rtt_ns);
+  void CubicLossLocked();
+  void CubicAvoidanceLocked(uint32_t acked, int64_t now);
   void OnNewAckLocked(uint32_t acked, Seq ack);
   void OnDupAckLocked();
   void ArmRtoLocked();
@@ -213,6 +220,9 @@ class TcpEndpoint : public Endpoint {
 
   // Congestion control (NewReno) and retransmission.
   uint32_t cwnd_ = 0, ssthresh_ = 0x7fffffff;
+  bool cubic_ = false;  // TCP_CONGESTION "cubic" (else NewReno)
+  double cubic_wmax_ = 0, cubic_k_ = 0, cubic_origin_ = 0, cubic_west_ = 0;
+  int64_t cubic_epoch_ns_ = 0;
   int dupacks_ = 0;
   bool in_recovery_ = false;
   Seq recover_ = 0;

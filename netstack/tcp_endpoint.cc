@@ -530,6 +530,20 @@ void TcpEndpoint::SetMaxSeg(int mss) {
   Stack::Guard g(stack_);
   user_mss_ = mss;
 }
+bool TcpEndpoint::SetCongestion(const std::string& name) {
+  Stack::Guard g(stack_);
+  if (name != "reno" && name != "cubic") return false;
+  cubic_ = name == "cubic";
+  cubic_wmax_ = 0;
+  cubic_epoch_ns_ = 0;
+  return true;
+}
+
+std::string TcpEndpoint::Congestion() {
+  Stack::Guard g(stack_);
+  return cubic_ ? "cubic" : "reno";
+}
+
 int TcpEndpoint::MaxSeg() {
   Stack::Guard g(stack_);
   return ConnectedLocked() ? int(mss_) : (user_mss_ ? user_mss_ : 536);

@@ -72,7 +72,8 @@ void TcpInputLocked(Stack* s, const IpInfo& ip, View pkt) {
     (bad_sum ? s->stats_.tcp_bad_checksum : s->stats_.tcp_malformed)++;
     return;
   }
-  if (ip.dst.is_multicast() || ip.dst.is_broadcast() || seg.sport == 0 || seg.dport == 0) {
+  // (Port 0 is no reason to drop: Linux answers a SYN to it with a RST.)
+  if (ip.dst.is_multicast() || ip.dst.is_broadcast()) {
     s->stats_.tcp_malformed++;
     return;
   }
@@ -121,6 +122,7 @@ void TcpEndpoint::ListenInputLocked(const IpInfo& ip, TcpSegment& seg) {
   c->sndbuf_ = sndbuf_;
   c->tos_ = tos_;
   c->user_mss_ = user_mss_;
+  c->cubic_ = cubic_;
   stack_->InheritPortLocked(c.get());
   uint32_t mtu = 1500;
   stack_->RouteLocked(ip.src, nullptr, &mtu);

@@ -3,6 +3,8 @@
 // timer (RFC 6298) and NewReno loss recovery (RFC 5681, RFC 6582).
 #include <netinet/in.h>
 
+#include <cmath>
+
 #include "netstack/tcp.h"
 
 namespace netstack {
@@ -241,6 +243,8 @@ void TcpEndpoint::OnNewAckLocked(uint32_t acked, Seq ack) {
     }
   } else if (cwnd_ < ssthresh_) {
     cwnd_ += std::min(acked, mss_);  // slow start
+  } else if (cubic_) {
+    CubicAvoidanceLocked(acked, now);
   } else {
     cwnd_ += std::max<uint32_t>(1, uint32_t(uint64_t(mss_) * mss_ / cwnd_));  // avoidance
   }
@@ -263,6 +267,7 @@ void TcpEndpoint::OnDupAckLocked() {
   if (dupacks_ != 3 || !SeqGT(snd_una_, recover_)) return;
   uint32_t flight = snd_max_ - snd_una_;
   ssthresh_ = std::max(flight / 2, 2 * mss_);
+  if (cubic_) CubicLossLocked();
   recover_ = snd_max_;
   in_recovery_ = true;
   stack_->stats_.tcp_fast_retransmits++;
@@ -313,6 +318,7 @@ void TcpEndpoint::OnRtoLocked(int64_t now) {
   stack_->stats_.tcp_timeouts++;
   uint32_t flight = snd_max_ - snd_una_;
   ssthresh_ = std::max(flight / 2, 2 * mss_);
+  if (cubic_) CubicLossLocked();
   cwnd_ = mss_;
   in_recovery_ = false;
   dupacks_ = 0;
@@ -322,6 +328,45 @@ void TcpEndpoint::OnRtoLocked(int64_t now) {
   OutputLocked();
   if (rto_at_ == INT64_MAX) ArmRtoLocked();
   (void)now;
+}
+
+// CUBIC (RFC 9438), in segments and seconds: after a loss the window
+// shrinks by beta and then follows W(t) = C (t - K)^3 + W_max, never
+// slower than what Reno would have reached (the "Reno-friendly" W_est).
+namespace {
+constexpr double kCubicC = 0.4, kCubicBeta = 0.7;
+}
+
+void TcpEndpoint::CubicLossLocked() {
+  double w = double(cwnd_) / mss_;
+  // Fast convergence (RFC 9438 4.7): a flow that lost below its last
+  // maximum releases bandwidth for newcomers.
+  cubic_wmax_ = w < cubic_wmax_ ? w * (1 + kCubicBeta) / 2 : w;
+  ssthresh_ = std::max(uint32_t(double(cwnd_) * kCubicBeta), 2 * mss_);
+  cubic_epoch_ns_ = 0;
+}
+
+void TcpEndpoint::CubicAvoidanceLocked(uint32_t acked, int64_t now) {
+  double w = double(cwnd_) / mss_;
+  if (cubic_epoch_ns_ == 0) {
+    cubic_epoch_ns_ = now;
+    cubic_west_ = w;
+    if (w < cubic_wmax_) {
+      cubic_k_ = std::cbrt((cubic_wmax_ - w) / kCubicC);
+      cubic_origin_ = cubic_wmax_;
+    } else {
+      cubic_k_ = 0;
+      cubic_origin_ = w;
+    }
+  }
+  double rtt = srtt_ns_ > 0 ? double(srtt_ns_) / 1e9 : 0.001;
+  double t = double(now - cubic_epoch_ns_) / 1e9 + rtt;
+  double target = cubic_origin_ + kCubicC * (t - cubic_k_) * (t - cubic_k_) * (t - cubic_k_);
+  cubic_west_ += 3 * (1 - kCubicBeta) / (1 + kCubicBeta) * double(acked) / double(cwnd_);
+  target = std::max(target, cubic_west_);
+  double grow = target > w ? (target - w) / w : 0.01 / w;  // segments per segment acked
+  grow = std::min(grow, 0.5);                             // at most 1.5x per RTT
+  cwnd_ += std::max<uint32_t>(1, uint32_t(grow * double(acked)));
 }
 
 int64_t TcpEndpoint::NextDeadlineLocked() const {

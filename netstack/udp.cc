@@ -17,6 +17,11 @@ size_t MaxPayload(const Address& dst) {
 
 }  // namespace
 
+UdpEndpoint::~UdpEndpoint() {
+  absl::MutexLock l(&stack_->mu_);
+  stack_->FreePortLocked(this);
+}
+
 int UdpEndpoint::AutoBindLocked() {
   if (bound_) return 0;
   int err = stack_->ReservePortLocked(this, FullAddress{v6_ ? Address::V6Any() : Address::V4Any(), 0});

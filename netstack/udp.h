@@ -20,6 +20,9 @@ inline constexpr size_t kUdpHeaderLen = 8;
 class UdpEndpoint : public Endpoint {
  public:
   UdpEndpoint(Stack* s, bool v6) : Endpoint(s, v6) {}
+  // Gives the port back if Close was never called. Never runs under the
+  // stack lock: the stack holds no references to UDP endpoints.
+  ~UdpEndpoint() override;
 
   // 0 or EINVAL (already bound), EADDRNOTAVAIL, EADDRINUSE.
   int Bind(FullAddress addr);

@@ -157,7 +157,7 @@ ErrorOr<std::vector<uint8_t>> InetSocket::GetIpOption(int level, int name, uint8
       case IP_TOS:
         return IntOpt(tos);
       case IP_TTL:
-        return IntOpt(ttl_);
+        return IntOpt(ttl_.load());
       default:
         return Err(ENOPROTOOPT);
     }
@@ -169,7 +169,7 @@ ErrorOr<std::vector<uint8_t>> InetSocket::GetIpOption(int level, int name, uint8
       case IPV6_TCLASS:
         return IntOpt(tos);
       case IPV6_UNICAST_HOPS:
-        return IntOpt(ttl_);
+        return IntOpt(ttl_.load());
       default:
         return Err(ENOPROTOOPT);
     }

@@ -9,6 +9,8 @@
 #ifndef FS_SOCKET_INET_SOCKET_H_
 #define FS_SOCKET_INET_SOCKET_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 
 #include "fs/socket/socket.h"
@@ -54,7 +56,7 @@ class InetSocket : public SocketBase {
   std::shared_ptr<WaitQueue> wq_ = std::make_shared<WaitQueue>();
 
  private:
-  int ttl_ = 64;  // IP_TTL / IPV6_UNICAST_HOPS, reported back
+  std::atomic<int> ttl_{64};  // IP_TTL / IPV6_UNICAST_HOPS, reported back
 };
 
 // Copy functions between an IOSequence and the stack (under its lock).

@@ -211,8 +211,9 @@ class TcpSocket : public InetSocket {
       case TCP_DEFER_ACCEPT:
         return IntOpt(defer_accept_);
       case TCP_CONGESTION: {
+        std::string name = ep_->Congestion();
         std::vector<uint8_t> b(16, 0);  // TCP_CA_NAME_MAX
-        std::memcpy(b.data(), "reno", 4);
+        std::memcpy(b.data(), name.data(), name.size());
         return b;
       }
       case TCP_INFO:
@@ -226,7 +227,7 @@ class TcpSocket : public InetSocket {
     if (name == TCP_CONGESTION) {
       std::string want(val.begin(), val.end());
       want = want.substr(0, want.find('\0'));
-      return want == "reno" ? 0 : ENOENT;  // the one algorithm this stack has
+      return ep_->SetCongestion(want) ? 0 : ENOENT;  // "reno" (NewReno) or "cubic"
     }
     int v = TRY_ASSIGN(OptionInt(val));
     switch (name) {

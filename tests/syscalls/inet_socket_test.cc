@@ -246,6 +246,14 @@ TEST(InetTcpTest, ConnectToAClosedPortIsRefused) {
   EXPECT_EQ(IntOpt(c.get(), SOL_SOCKET, SO_ERROR), 0);  // taken by connect
 }
 
+TEST(InetTcpTest, ConnectToPortZeroIsRefused) {
+  FileDescriptor c = Socket(AF_INET, SOCK_STREAM);
+  sockaddr_in a = Loopback4(0);
+  EXPECT_THAT(connect(c.get(), SA(&a), sizeof(a)), SyscallFailsWithErrno(ECONNREFUSED));
+  FileDescriptor u = Socket(AF_INET, SOCK_DGRAM);
+  EXPECT_THAT(sendto(u.get(), "x", 1, 0, SA(&a), sizeof(a)), SyscallFailsWithErrno(EINVAL));
+}
+
 TEST(InetTcpTest, NonblockingConnectAndPoll) {
   sockaddr_in addr;
   FileDescriptor l = Listener(&addr);

@@ -263,6 +263,29 @@ TEST_F(TcpTest, MegabyteSurvivesLossReorderingAndDuplication) {
   EXPECT_EQ(r, 0);
 }
 
+TEST_F(TcpTest, CubicSurvivesLossAndGrowsItsWindow) {
+  auto l = stack_.NewTcp(false);
+  ASSERT_TRUE(l->SetCongestion("cubic"));
+  EXPECT_FALSE(l->SetCongestion("vegas"));
+  EXPECT_EQ(l->Congestion(), "cubic");
+  ASSERT_EQ(l->Bind(FullAddress{kTestAddr, 0}), 0);
+  ASSERT_EQ(l->Listen(4), 0);
+  auto c = stack_.NewTcp(false);
+  ASSERT_TRUE(c->SetCongestion("cubic"));
+  EXPECT_EQ(c->Connect(l->LocalAddress()), EINPROGRESS);
+  int err;
+  auto s = l->Accept(nullptr, &err);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->Congestion(), "cubic");  // inherited from the listener
+  test_link_.set_faults({.drop = 0.02});
+  std::string data = Pattern(2 << 20);
+  std::string got = Transfer(this, clock_, stack_, *c, *s, data, 600 * kSecond);
+  ASSERT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+  EXPECT_GT(stack_.Stats().tcp_fast_retransmits, 0u);
+  EXPECT_GT(c->Info().snd_cwnd, 2u);
+}
+
 TEST_F(TcpTest, ZeroWindowIsProbedNotTimedOut) {
   auto l = stack_.NewTcp(false);
   l->SetRcvBuf(8192);
