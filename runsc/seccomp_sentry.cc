@@ -43,7 +43,7 @@ std::vector<SeccompRule> SentryRules(const std::string& platform) {
       {"futex", {}, "Sentry locks and task sleeps"},
       {"set_robust_list", {}, "glibc sets it for every new Sentry thread"},
       {"rseq", {}, "glibc registers restartable sequences for new Sentry threads"},
-      {"clone", {{0, kAll, kThreadFlags}}, "new Sentry threads (one per task), nothing else"},
+      {"clone", {{0, kAll, kThreadFlags}}, "new Sentry threads (one per task, and the network stack's timer thread), nothing else"},
       {"clone3", {}, "forces glibc back to clone(2), whose flags a filter can check", ENOSYS},
       {"exit", {}, "Sentry thread exit"},
       {"exit_group", {}, "Sentry exit"},

@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "fs/socket/inet.h"
 #include "fs/socket/socket.h"
 #include "fs/socket/unix.h"
 #include "fs/vfs/iosequence.h"
@@ -293,6 +294,10 @@ SysRet Socket(Task& t, const SyscallArgs& a) {
       f = vfs::NewUnixSocket(base, flags, ucred{t.tgid(), c.euid, c.egid});
       break;
     }
+    case AF_INET:
+    case AF_INET6:
+      f = TRY_ASSIGN(vfs::NewInetSocket(&t, domain, base, protocol, flags));
+      break;
     default:
       if (domain < 0 || domain >= AF_MAX) return SysRet::Err(EAFNOSUPPORT);
       return SysRet::Err(EAFNOSUPPORT);  // families this sandbox does not have

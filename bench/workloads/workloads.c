@@ -10,11 +10,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -149,6 +152,62 @@ static void OpSeqRead(void) {
   close(fd);
 }
 
+// Loopback TCP: a 1-byte request/response with a forked echo peer, and a
+// 64 MiB one-way stream (the Sentry's netstack vs the host's).
+static int g_tcp;
+static void OpTcpRr(void) {
+  char c = 'x';
+  if (write(g_tcp, &c, 1) != 1) Die("tcp rr write");
+  if (read(g_tcp, &c, 1) != 1) Die("tcp rr read");
+}
+
+static int g_tcp_listener;
+static struct sockaddr_in g_tcp_addr;
+static void TcpListen(void) {
+  g_tcp_listener = socket(AF_INET, SOCK_STREAM, 0);
+  if (g_tcp_listener < 0) Die("socket");
+  memset(&g_tcp_addr, 0, sizeof(g_tcp_addr));
+  g_tcp_addr.sin_family = AF_INET;
+  g_tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(g_tcp_addr);
+  if (bind(g_tcp_listener, (struct sockaddr*)&g_tcp_addr, len) ||
+      getsockname(g_tcp_listener, (struct sockaddr*)&g_tcp_addr, &len) || listen(g_tcp_listener, 4)) {
+    Die("bind/listen");
+  }
+}
+static int TcpConnect(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  if (fd < 0 || connect(fd, (struct sockaddr*)&g_tcp_addr, sizeof(g_tcp_addr))) Die("connect");
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+static void OpTcpStream(void) {
+  pid_t p = fork();
+  if (p == 0) {
+    int fd = TcpConnect();
+    for (int i = 0; i < 64; i++) {
+      size_t off = 0;
+      while (off < sizeof(g_chunk)) {
+        ssize_t n = write(fd, g_chunk + off, sizeof(g_chunk) - off);
+        if (n <= 0) _exit(1);
+        off += (size_t)n;
+      }
+    }
+    _exit(0);
+  }
+  int fd = accept(g_tcp_listener, NULL, NULL);
+  if (fd < 0) Die("accept");
+  static char buf[1 << 16];
+  uint64_t total = 0;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) total += (uint64_t)n;
+  if (total != (uint64_t)64 << 20) Die("tcp stream short");
+  close(fd);
+  waitpid(p, NULL, 0);
+}
+
 static int Wanted(int argc, char** argv, int first, const char* name) {
   if (first >= argc) return 1;
   for (int i = first; i < argc; i++)
@@ -212,6 +271,31 @@ int main(int argc, char** argv) {
     close(g_ping[1]);
     waitpid(p, NULL, 0);
     close(g_pong[0]);
+  }
+  if (Wanted(argc, argv, first, "tcp_rr_1b")) {
+    TcpListen();
+    pid_t p = fork();
+    if (p == 0) {
+      int fd = TcpConnect();
+      char c;
+      while (read(fd, &c, 1) == 1) {
+        if (write(fd, &c, 1) != 1) break;
+      }
+      _exit(0);
+    }
+    g_tcp = accept(g_tcp_listener, NULL, NULL);
+    if (g_tcp < 0) Die("accept");
+    int one = 1;
+    setsockopt(g_tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Report("tcp_rr_1b", Measure(OpTcpRr, 50));
+    close(g_tcp);
+    waitpid(p, NULL, 0);
+    close(g_tcp_listener);
+  }
+  if (Wanted(argc, argv, first, "tcp_stream_64m")) {
+    TcpListen();
+    Report("tcp_stream_64m", MeasureEach(OpTcpStream));
+    close(g_tcp_listener);
   }
   if (Wanted(argc, argv, first, "fork_exit_wait")) Report("fork_exit_wait", Measure(OpForkExitWait, 5));
   if (Wanted(argc, argv, first, "fork_exec_wait")) Report("fork_exec_wait", Measure(OpForkExecWait, 5));
