@@ -359,7 +359,7 @@ const std::vector<SyscallInfo>& Entries() {
     {431, "fsconfig", nullptr, Support::kUnimplemented, 0, "", {}},
     {432, "fsmount", nullptr, Support::kUnimplemented, 0, "", {}},
     {433, "fspick", nullptr, Support::kUnimplemented, 0, "", {}},
-    {434, "pidfd_open", sys::PidfdOpen, Support::kFull, 0, "PIDFD_NONBLOCK; no PIDFD_THREAD (Linux 6.9): EINVAL", {Arg::kInt, Arg::kHex}},
+    {434, "pidfd_open", sys::PidfdOpen, Support::kPartial, 0, "PIDFD_NONBLOCK; no PIDFD_THREAD (Linux 6.9): EINVAL", {Arg::kInt, Arg::kHex}},
     {435, "clone3", sys::Clone3, Support::kPartial, 0, "No namespace flags, no set_tid", {Arg::kPtr, Arg::kUInt}},
     {436, "close_range", sys::CloseRange, Support::kFull, 0, "", {Arg::kUInt, Arg::kUInt, Arg::kHex}},
     {437, "openat2", sys::Openat2, Support::kFull, 0, "", {Arg::kFd, Arg::kPath, Arg::kPtr, Arg::kUInt}},
