@@ -234,6 +234,8 @@ SysRet SendMsgAt(Task& t, SocketFile* s, uint64_t msg_addr, int flags) {
 
 SysRet RecvMsgAt(Task& t, SocketFile* s, uint64_t msg_addr, int flags) {
   MsgHeader m = TRY_ASSIGN(CopyInMsg(t, msg_addr));
+  // copy_msghdr_from_user: checked before anything is received.
+  if (static_cast<int32_t>(m.h.msg_namelen) < 0) return SysRet::Err(EINVAL);
   UserIOSequence io(t.mm(), std::move(m.iovs));
   SockAddr from;
   ControlMessages ctl;
@@ -242,7 +244,6 @@ SysRet RecvMsgAt(Task& t, SocketFile* s, uint64_t msg_addr, int flags) {
   if (!r.ok()) return r;
   if (m.h.msg_name != nullptr) {
     uint32_t n = std::min<uint32_t>(static_cast<uint32_t>(m.h.msg_namelen), from.len);
-    if (static_cast<int32_t>(m.h.msg_namelen) < 0) return SysRet::Err(EINVAL);
     if (n > 0) TRY(t.CopyOutBytes(UserAddr(reinterpret_cast<uint64_t>(m.h.msg_name)), &from.ss, n));
   }
   m.h.msg_namelen = from.len;
