@@ -178,7 +178,8 @@ class UnixSocketFile : public SocketBase {
     auto server = std::make_shared<Endpoint>(ep_->type(), target->owner());
     if (auto tn = target->name()) server->SetName(*tn);
     server->Attach(ep_, TaskCred(t));
-    if (ep_->passcred()) server->set_passcred(true);
+    // The accepted socket inherits the listener's SO_PASSCRED (sock_copy_flags).
+    if (target->passcred()) server->set_passcred(true);
     Errno e = target->Enqueue(server);
     if (e != 0) {
       ep_->AbortConnect();

@@ -510,6 +510,25 @@ TEST(UnixSocketTest, Credentials) {
               ExitedWithCode(0));
 }
 
+TEST(UnixSocketTest, AcceptedSocketInheritsPasscred) {
+  Addr a = AbstractAddr(UniqueAbstract("inh"));
+  FileDescriptor l = Sock(SOCK_STREAM);
+  int one = 1;
+  ASSERT_THAT(setsockopt(l.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), SyscallSucceeds());
+  ASSERT_THAT(bind(l.get(), a.sa(), a.len), SyscallSucceeds());
+  ASSERT_THAT(listen(l.get(), 1), SyscallSucceeds());
+  FileDescriptor c = Connected(a);
+  int fd;
+  ASSERT_THAT(fd = accept(l.get(), nullptr, nullptr), SyscallSucceeds());
+  FileDescriptor s(fd);
+  int v = -1;
+  socklen_t len = sizeof(v);
+  ASSERT_THAT(getsockopt(s.get(), SOL_SOCKET, SO_PASSCRED, &v, &len), SyscallSucceeds());
+  EXPECT_EQ(v, 1);
+  ASSERT_THAT(getsockopt(c.get(), SOL_SOCKET, SO_PASSCRED, &v, &len), SyscallSucceeds());
+  EXPECT_EQ(v, 0);
+}
+
 TEST(UnixSocketTest, PeerCredentialsOfAConnection) {
   std::string n = UniqueAbstract("pc");
   Addr a = AbstractAddr(n);
