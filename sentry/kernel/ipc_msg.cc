@@ -26,30 +26,13 @@ MsgRegistry::Queue* MsgRegistry::FindLocked(int id) {
   return &it->second;
 }
 
-bool MsgRegistry::IsOwner(const Caller& c, const Queue& q) {
-  return c.creds.euid == q.perm.uid || c.creds.euid == q.perm.cuid ||
-         c.creds.HasCap(CAP_SYS_ADMIN);
-}
-
-Errno MsgRegistry::Access(const Caller& c, const Queue& q, int want) {
-  int granted = q.perm.mode;
-  if (c.creds.euid == q.perm.cuid || c.creds.euid == q.perm.uid) {
-    granted >>= 6;
-  } else if (c.creds.InGroup(q.perm.cgid) || c.creds.InGroup(q.perm.gid)) {
-    granted >>= 3;
-  }
-  int requested = (want | want >> 3 | want >> 6) & 7;
-  if ((requested & ~granted & 7) != 0 && !c.creds.HasCap(CAP_IPC_OWNER)) return EACCES;
-  return 0;
-}
-
 ErrorOr<int> MsgRegistry::Get(const Caller& c, key_t key, int flags) {
   absl::MutexLock l(&mu_);
   if (key != IPC_PRIVATE) {
     for (auto& [idx, q] : queues_) {
       if (q.key != key) continue;
       if ((flags & IPC_CREAT) && (flags & IPC_EXCL)) return Err(EEXIST);
-      TRY(Access(c, q, flags & 0777));
+      TRY(IpcAccess(c, q.perm, flags & 0777));
       return q.id;
     }
     if (!(flags & IPC_CREAT)) return Err(ENOENT);
@@ -78,7 +61,7 @@ Errno MsgRegistry::TrySend(const Caller& c, int id, Message m, std::shared_ptr<W
     absl::MutexLock l(&mu_);
     Queue* q = FindLocked(id);
     if (q == nullptr) return EINVAL;
-    TRY(Access(c, *q, S_IWUSR));
+    TRY(IpcAccess(c, q->perm, S_IWUSR));
     *wq = q->wq;
     // Full by bytes, or by count (each message counts at least one byte).
     if (q->bytes + m.text.size() > q->qbytes || q->msgs.size() + 1 > q->qbytes) return EAGAIN;
@@ -101,7 +84,7 @@ ErrorOr<MsgRegistry::Message> MsgRegistry::TryReceive(const Caller& c, int id, l
     absl::MutexLock l(&mu_);
     Queue* q = FindLocked(id);
     if (q == nullptr) return Err(EINVAL);
-    TRY(Access(c, *q, S_IRUSR));
+    TRY(IpcAccess(c, q->perm, S_IRUSR));
     *wq = q->wq;
     auto pick = q->msgs.end();
     if (flags & MSG_COPY) {
@@ -146,7 +129,7 @@ ErrorOr<int> MsgRegistry::Stat(const Caller& c, int id_or_index, int cmd, struct
     if (it != queues_.end()) q = &it->second;
   }
   if (q == nullptr) return Err(EINVAL);
-  if (cmd != MSG_STAT_ANY) TRY(Access(c, *q, S_IRUSR));
+  if (cmd != MSG_STAT_ANY) TRY(IpcAccess(c, q->perm, S_IRUSR));
   memset(out, 0, sizeof(*out));
   out->msg_perm = q->perm;
   out->msg_perm.__key = q->key;
@@ -167,7 +150,7 @@ Errno MsgRegistry::Set(const Caller& c, int id, const struct msqid_ds& in) {
     absl::MutexLock l(&mu_);
     Queue* q = FindLocked(id);
     if (q == nullptr) return EINVAL;
-    if (!IsOwner(c, *q)) return EPERM;
+    if (!IpcOwner(c, q->perm)) return EPERM;
     if (in.msg_qbytes > kMsgmnb && !c.creds.HasCap(CAP_SYS_RESOURCE)) return EPERM;
     q->qbytes = in.msg_qbytes;
     q->perm.uid = in.msg_perm.uid;
@@ -186,7 +169,7 @@ Errno MsgRegistry::Remove(const Caller& c, int id) {
     absl::MutexLock l(&mu_);
     Queue* q = FindLocked(id);
     if (q == nullptr) return EINVAL;
-    if (!IsOwner(c, *q)) return EPERM;
+    if (!IpcOwner(c, q->perm)) return EPERM;
     wq = q->wq;
     queues_.erase(id % kSeqMultiplier);
   }

@@ -20,16 +20,14 @@
 #include "absl/synchronization/mutex.h"
 #include "fs/vfs/types.h"
 #include "sentry/base/error.h"
+#include "sentry/kernel/ipc_perm.h"
 #include "sentry/base/waiter.h"
 
 namespace sentry {
 
 class MsgRegistry {
  public:
-  struct Caller {
-    vfs::Credentials creds;
-    int32_t pid = 0;
-  };
+  using Caller = IpcCaller;
   struct Message {
     long type = 0;
     std::string text;
@@ -61,8 +59,6 @@ class MsgRegistry {
     std::shared_ptr<WaitQueue> wq = std::make_shared<WaitQueue>();
   };
   Queue* FindLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static Errno Access(const Caller& c, const Queue& q, int may);
-  static bool IsOwner(const Caller& c, const Queue& q);
 
   absl::Mutex mu_;
   std::map<int, Queue> queues_ ABSL_GUARDED_BY(mu_);  // by index

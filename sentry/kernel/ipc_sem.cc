@@ -28,23 +28,6 @@ SemRegistry::SemSet* SemRegistry::FindLocked(int id) {
   return &it->second;
 }
 
-bool SemRegistry::IsOwner(const Caller& c, const SemSet& s) {
-  return c.creds.euid == s.perm.uid || c.creds.euid == s.perm.cuid ||
-         c.creds.HasCap(CAP_SYS_ADMIN);
-}
-
-Errno SemRegistry::Access(const Caller& c, const SemSet& s, int want) {
-  int granted = s.perm.mode;
-  if (c.creds.euid == s.perm.cuid || c.creds.euid == s.perm.uid) {
-    granted >>= 6;
-  } else if (c.creds.InGroup(s.perm.cgid) || c.creds.InGroup(s.perm.gid)) {
-    granted >>= 3;
-  }
-  int requested = (want | want >> 3 | want >> 6) & 7;
-  if ((requested & ~granted & 7) != 0 && !c.creds.HasCap(CAP_IPC_OWNER)) return EACCES;
-  return 0;
-}
-
 void SemRegistry::Track(const std::shared_ptr<SemUndo>& u) {
   absl::MutexLock l(&mu_);
   undos_.erase(std::remove_if(undos_.begin(), undos_.end(),
@@ -59,7 +42,7 @@ ErrorOr<int> SemRegistry::Get(const Caller& c, key_t key, int nsems, int flags) 
     for (auto& [idx, s] : sets_) {
       if (s.key != key) continue;
       if ((flags & IPC_CREAT) && (flags & IPC_EXCL)) return Err(EEXIST);
-      TRY(Access(c, s, flags & 0777));
+      TRY(IpcAccess(c, s.perm, flags & 0777));
       if (nsems > static_cast<int>(s.sems.size())) return Err(EINVAL);
       return s.id;
     }
@@ -98,7 +81,7 @@ Errno SemRegistry::TryOp(const Caller& c, int id, const std::vector<struct sembu
       if (op.sem_num >= n) return EFBIG;
       if (op.sem_op != 0) alter = true;
     }
-    TRY(Access(c, *s, alter ? S_IWUSR : S_IRUSR));
+    TRY(IpcAccess(c, s->perm, alter ? S_IWUSR : S_IRUSR));
     *wq = s->wq;
     std::vector<int> vals(static_cast<size_t>(n));
     for (int i = 0; i < n; i++) vals[static_cast<size_t>(i)] = s->sems[static_cast<size_t>(i)].val;
@@ -156,7 +139,7 @@ ErrorOr<int> SemRegistry::NumSems(const Caller& c, int id, bool need_read) {
   absl::MutexLock l(&mu_);
   SemSet* s = FindLocked(id);
   if (s == nullptr) return Err(EINVAL);
-  if (need_read) TRY(Access(c, *s, S_IRUSR));
+  if (need_read) TRY(IpcAccess(c, s->perm, S_IRUSR));
   return static_cast<int>(s->sems.size());
 }
 
@@ -164,7 +147,7 @@ ErrorOr<int> SemRegistry::GetValue(const Caller& c, int id, int num, int cmd) {
   absl::MutexLock l(&mu_);
   SemSet* s = FindLocked(id);
   if (s == nullptr) return Err(EINVAL);
-  TRY(Access(c, *s, S_IRUSR));
+  TRY(IpcAccess(c, s->perm, S_IRUSR));
   if (num < 0 || num >= static_cast<int>(s->sems.size())) return Err(EINVAL);
   const Sem& m = s->sems[static_cast<size_t>(num)];
   switch (cmd) {
@@ -199,7 +182,7 @@ Errno SemRegistry::SetValue(const Caller& c, int id, int num, int val) {
     if (s == nullptr) return EINVAL;
     if (num < 0 || num >= static_cast<int>(s->sems.size())) return EINVAL;
     if (val < 0 || val > kSemvmx) return ERANGE;
-    TRY(Access(c, *s, S_IWUSR));
+    TRY(IpcAccess(c, s->perm, S_IWUSR));
     s->sems[static_cast<size_t>(num)].val = val;
     s->sems[static_cast<size_t>(num)].pid = c.pid;
     s->ctime = NowSec();
@@ -215,7 +198,7 @@ ErrorOr<std::vector<uint16_t>> SemRegistry::GetAll(const Caller& c, int id) {
   absl::MutexLock l(&mu_);
   SemSet* s = FindLocked(id);
   if (s == nullptr) return Err(EINVAL);
-  TRY(Access(c, *s, S_IRUSR));
+  TRY(IpcAccess(c, s->perm, S_IRUSR));
   std::vector<uint16_t> out;
   for (const Sem& m : s->sems) out.push_back(static_cast<uint16_t>(m.val));
   return out;
@@ -227,7 +210,7 @@ Errno SemRegistry::SetAll(const Caller& c, int id, const std::vector<uint16_t>& 
     absl::MutexLock l(&mu_);
     SemSet* s = FindLocked(id);
     if (s == nullptr) return EINVAL;
-    TRY(Access(c, *s, S_IWUSR));
+    TRY(IpcAccess(c, s->perm, S_IWUSR));
     if (vals.size() != s->sems.size()) return EINVAL;
     for (uint16_t v : vals) {
       if (v > kSemvmx) return ERANGE;
@@ -254,7 +237,7 @@ ErrorOr<int> SemRegistry::Stat(const Caller& c, int id_or_index, int cmd, struct
     if (it != sets_.end()) s = &it->second;
   }
   if (s == nullptr) return Err(EINVAL);
-  if (cmd != SEM_STAT_ANY) TRY(Access(c, *s, S_IRUSR));
+  if (cmd != SEM_STAT_ANY) TRY(IpcAccess(c, s->perm, S_IRUSR));
   memset(out, 0, sizeof(*out));
   out->sem_perm = s->perm;
   out->sem_perm.__key = s->key;
@@ -268,7 +251,7 @@ Errno SemRegistry::Set(const Caller& c, int id, const struct semid_ds& in) {
   absl::MutexLock l(&mu_);
   SemSet* s = FindLocked(id);
   if (s == nullptr) return EINVAL;
-  if (!IsOwner(c, *s)) return EPERM;
+  if (!IpcOwner(c, s->perm)) return EPERM;
   s->perm.uid = in.sem_perm.uid;
   s->perm.gid = in.sem_perm.gid;
   s->perm.mode = static_cast<unsigned short>((s->perm.mode & ~0777) | (in.sem_perm.mode & 0777));
@@ -282,7 +265,7 @@ Errno SemRegistry::Remove(const Caller& c, int id) {
     absl::MutexLock l(&mu_);
     SemSet* s = FindLocked(id);
     if (s == nullptr) return EINVAL;
-    if (!IsOwner(c, *s)) return EPERM;
+    if (!IpcOwner(c, s->perm)) return EPERM;
     wq = s->wq;
     ClearUndoLocked(id, -1);
     sets_.erase(id % kSeqMultiplier);

@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "fs/vfs/types.h"
 #include "sentry/base/error.h"
+#include "sentry/kernel/ipc_perm.h"
 #include "sentry/base/waiter.h"
 
 namespace sentry {
@@ -34,10 +35,7 @@ struct SemUndo {
 
 class SemRegistry {
  public:
-  struct Caller {
-    vfs::Credentials creds;
-    int32_t pid = 0;
-  };
+  using Caller = IpcCaller;
 
   ErrorOr<int> Get(const Caller& c, key_t key, int nsems, int flags);
   // One attempt at semop: 0 when done, an error (EAGAIN for an operation
@@ -81,8 +79,6 @@ class SemRegistry {
     std::shared_ptr<WaitQueue> wq = std::make_shared<WaitQueue>();
   };
   SemSet* FindLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static Errno Access(const Caller& c, const SemSet& s, int may);
-  static bool IsOwner(const Caller& c, const SemSet& s);
   void ClearUndoLocked(int id, int num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;

@@ -58,24 +58,7 @@ ShmRegistry::Segment* ShmRegistry::FindLocked(int id) {
   return &it->second;
 }
 
-bool ShmRegistry::IsOwner(const Caller& c, const Segment& s) {
-  return c.creds.euid == s.perm.uid || c.creds.euid == s.perm.cuid ||
-         c.creds.HasCap(CAP_SYS_ADMIN);
-}
-
 // ipcperms(): the owner's, group's or others' bits, CAP_IPC_OWNER bypasses.
-Errno ShmRegistry::Access(const Caller& c, const Segment& s, int want) {
-  int granted = s.perm.mode;
-  if (c.creds.euid == s.perm.cuid || c.creds.euid == s.perm.uid) {
-    granted >>= 6;
-  } else if (c.creds.InGroup(s.perm.cgid) || c.creds.InGroup(s.perm.gid)) {
-    granted >>= 3;
-  }
-  int requested = (want | want >> 3 | want >> 6) & 7;
-  if ((requested & ~granted & 7) != 0 && !c.creds.HasCap(CAP_IPC_OWNER)) return EACCES;
-  return 0;
-}
-
 ErrorOr<int> ShmRegistry::Get(const Caller& c, key_t key, uint64_t size, int flags) {
   absl::MutexLock l(&mu_);
   PurgeLocked();
@@ -83,7 +66,7 @@ ErrorOr<int> ShmRegistry::Get(const Caller& c, key_t key, uint64_t size, int fla
     for (auto& [idx, s] : segs_) {
       if (s.removed || s.key != key) continue;
       if ((flags & IPC_CREAT) && (flags & IPC_EXCL)) return Err(EEXIST);
-      TRY(Access(c, s, flags & 0777));
+      TRY(IpcAccess(c, s.perm, flags & 0777));
       if (size > s.size) return Err(EINVAL);
       return s.id;
     }
@@ -117,7 +100,7 @@ ErrorOr<ShmRegistry::Attach> ShmRegistry::ForAttach(const Caller& c, int id, boo
   absl::MutexLock l(&mu_);
   Segment* s = FindLocked(id);
   if (s == nullptr) return Err(EINVAL);
-  TRY(Access(c, *s, S_IRUSR | (write ? S_IWUSR : 0) | (exec ? S_IXUSR : 0)));
+  TRY(IpcAccess(c, s->perm, S_IRUSR | (write ? S_IWUSR : 0) | (exec ? S_IXUSR : 0)));
   Attach a;
   a.mappable = s->strong ? s->strong : s->weak.lock();
   if (!a.mappable) return Err(EIDRM);
@@ -170,7 +153,7 @@ ErrorOr<int> ShmRegistry::Stat(const Caller& c, int id_or_index, int cmd, struct
     if (it != segs_.end()) s = &it->second;
   }
   if (s == nullptr) return Err(EINVAL);
-  if (cmd != SHM_STAT_ANY) TRY(Access(c, *s, S_IRUSR));
+  if (cmd != SHM_STAT_ANY) TRY(IpcAccess(c, s->perm, S_IRUSR));
   FillLocked(*s, out);
   return cmd == IPC_STAT ? 0 : s->id;
 }
@@ -179,7 +162,7 @@ Errno ShmRegistry::Set(const Caller& c, int id, const struct shmid_ds& in) {
   absl::MutexLock l(&mu_);
   Segment* s = FindLocked(id);
   if (s == nullptr) return EINVAL;
-  if (!IsOwner(c, *s)) return EPERM;
+  if (!IpcOwner(c, s->perm)) return EPERM;
   s->perm.uid = in.shm_perm.uid;
   s->perm.gid = in.shm_perm.gid;
   s->perm.mode = static_cast<unsigned short>((s->perm.mode & ~0777) | (in.shm_perm.mode & 0777));
@@ -191,7 +174,7 @@ Errno ShmRegistry::Remove(const Caller& c, int id) {
   absl::MutexLock l(&mu_);
   Segment* s = FindLocked(id);
   if (s == nullptr) return EINVAL;
-  if (!IsOwner(c, *s)) return EPERM;
+  if (!IpcOwner(c, s->perm)) return EPERM;
   if (s->nattch() == 0) {
     segs_.erase(id % kSeqMultiplier);
     return 0;
@@ -210,7 +193,7 @@ Errno ShmRegistry::Lock(const Caller& c, int id, bool lock) {
   absl::MutexLock l(&mu_);
   Segment* s = FindLocked(id);
   if (s == nullptr) return EINVAL;
-  if (!c.creds.HasCap(CAP_IPC_LOCK) && !IsOwner(c, *s)) return EPERM;
+  if (!c.creds.HasCap(CAP_IPC_LOCK) && !IpcOwner(c, s->perm)) return EPERM;
   // Memory is never swapped; only the flag is kept.
   s->locked = lock;
   return 0;

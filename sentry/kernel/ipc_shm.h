@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "fs/vfs/types.h"
 #include "sentry/base/error.h"
+#include "sentry/kernel/ipc_perm.h"
 #include "sentry/mm/mappable.h"
 
 namespace sentry {
@@ -33,10 +34,7 @@ class ShmRegistry {
  public:
   explicit ShmRegistry(MemoryFile* mf) : mf_(mf) {}
 
-  struct Caller {
-    vfs::Credentials creds;
-    int32_t pid = 0;
-  };
+  using Caller = IpcCaller;
   // shmget(2).
   ErrorOr<int> Get(const Caller& c, key_t key, uint64_t size, int flags);
   // For shmat: the segment's Mappable and size, after the permission check
@@ -74,8 +72,6 @@ class ShmRegistry {
   };
   void PurgeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Segment* FindLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static Errno Access(const Caller& c, const Segment& s, int may);
-  static bool IsOwner(const Caller& c, const Segment& s);
   void FillLocked(const Segment& s, struct shmid_ds* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   MemoryFile* const mf_;
